@@ -1,0 +1,36 @@
+"""boto3 clients, built once per cold start. Honours AWS_ENDPOINT_URL (the local stack)."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_sqs.client import SQSClient
+
+
+RETRIES = Config(retries={"mode": "standard", "max_attempts": 5})
+
+
+@cache
+def s3_client() -> S3Client:
+    # Presigned URLs must be SigV4; the local emulator is addressed path-style.
+    style = os.environ.get("S3_ADDRESSING_STYLE", "auto")
+    s3_config = Config(signature_version="s3v4", s3={"addressing_style": style})  # type: ignore[arg-type]
+    return boto3.client("s3", config=RETRIES.merge(s3_config))
+
+
+@cache
+def dynamodb_table(name: str) -> Table:
+    return boto3.resource("dynamodb", config=RETRIES).Table(name)
+
+
+@cache
+def sqs_client() -> SQSClient:
+    return boto3.client("sqs", config=RETRIES)

@@ -1,0 +1,52 @@
+"""Cached factories: each service and its data-access objects are built once per cold start."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from media_core.aws import dynamodb_table, s3_client
+from media_core.queries import MediaQueries
+from media_core.repository import MediaRepository
+from media_core.settings import common_settings, upload_settings
+from media_core.storage import ObjectStore
+from media_core.uploads import UploadService
+
+
+@cache
+def media_repository(table_name: str) -> MediaRepository:
+    return MediaRepository(dynamodb_table(table_name))
+
+
+@cache
+def object_store() -> ObjectStore:
+    return ObjectStore(s3_client())
+
+
+@cache
+def upload_service() -> UploadService:
+    settings = upload_settings()
+    return UploadService(media_repository(settings.table_name), object_store(), settings)
+
+
+@cache
+def media_queries() -> MediaQueries:
+    settings = common_settings()
+    return MediaQueries(media_repository(settings.table_name), object_store(), settings)
+
+
+def reset_caches() -> None:
+    """For tests and the local stack, which change the environment between invocations."""
+    from media_core import aws, settings
+
+    for fn in (
+        media_repository,
+        object_store,
+        upload_service,
+        media_queries,
+        settings.upload_settings,
+        settings.common_settings,
+        aws.s3_client,
+        aws.dynamodb_table,
+        aws.sqs_client,
+    ):
+        fn.cache_clear()

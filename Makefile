@@ -2,6 +2,8 @@
 # (virtualenvs, ffmpeg/ffprobe, a browser for e2e tests) is installed from the package registries
 # by the targets below.
 SHELL := /bin/bash
+# Nothing may call outside: no SAM CLI telemetry.
+export SAM_CLI_TELEMETRY := 0
 .DEFAULT_GOAL := help
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)

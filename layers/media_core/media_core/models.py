@@ -32,7 +32,8 @@ class Status(StrEnum):
 # current status, so a concurrent change loses the race instead of being overwritten).
 ALLOWED_TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.AWAITING_UPLOAD: frozenset({Status.PROCESSING, Status.FAILED, Status.DELETED}),
-    Status.PROCESSING: frozenset({Status.READY, Status.FAILED, Status.DELETED}),
+    # processing -> processing: a retry re-claims the record after a failed attempt.
+    Status.PROCESSING: frozenset({Status.PROCESSING, Status.READY, Status.FAILED, Status.DELETED}),
     # reprocess: ready/failed go back to processing
     Status.READY: frozenset({Status.PROCESSING, Status.DELETED}),
     Status.FAILED: frozenset({Status.PROCESSING, Status.DELETED}),
@@ -102,6 +103,8 @@ class MediaRecord(BaseModel):
     variants: dict[str, Variant] = Field(default_factory=dict)
     metadata: dict[str, Any] = Field(default_factory=dict)
     failure_reason: str | None = None
+    # The processing run that owns the record while `processing`; its variants live under it.
+    run_id: str | None = None
     duplicate_of: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from functools import cache
 
 from media_core.aws import dynamodb_table, s3_client
+from media_core.processing.pipeline import ProcessingPipeline
 from media_core.queries import MediaQueries
 from media_core.repository import MediaRepository
-from media_core.settings import common_settings, upload_settings
+from media_core.settings import common_settings, processor_settings, upload_settings
 from media_core.storage import ObjectStore
 from media_core.uploads import UploadService
 
@@ -50,3 +51,9 @@ def reset_caches() -> None:
         aws.sqs_client,
     ):
         fn.cache_clear()
+
+
+@cache
+def processing_pipeline() -> ProcessingPipeline:
+    settings = processor_settings()
+    return ProcessingPipeline(media_repository(settings.table_name), object_store(), settings)

@@ -33,18 +33,11 @@ class CommonSettings(BaseSettings):
     def origins(self) -> list[str]:
         return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
 
-
-class UploadSettings(CommonSettings):
+    # Per-kind size limits: enforced by the upload policy and re-checked by the processors.
     max_image_bytes: int = Field(default=20 * MB, gt=0)
     max_video_bytes: int = Field(default=500 * MB, gt=0)
     max_audio_bytes: int = Field(default=50 * MB, gt=0)
     max_document_bytes: int = Field(default=50 * MB, gt=0)
-    upload_url_ttl_seconds: int = Field(default=900, ge=60, le=12 * 3600)
-    multipart_threshold_bytes: int = Field(default=100 * MB, gt=0)
-    # S3 allows 5 MiB..5 GiB per part and at most 10,000 parts.
-    multipart_part_bytes: int = Field(default=16 * MB, ge=5 * MB, le=5 * 1024 * MB)
-    # Groups whose uploads skip the moderation queue.
-    auto_approve_groups: tuple[str, ...] = ()
 
     def max_bytes(self, kind: Kind) -> int:
         return {
@@ -55,9 +48,30 @@ class UploadSettings(CommonSettings):
         }[kind]
 
 
+class UploadSettings(CommonSettings):
+    upload_url_ttl_seconds: int = Field(default=900, ge=60, le=12 * 3600)
+    multipart_threshold_bytes: int = Field(default=100 * MB, gt=0)
+    # S3 allows 5 MiB..5 GiB per part and at most 10,000 parts.
+    multipart_part_bytes: int = Field(default=16 * MB, ge=5 * MB, le=5 * 1024 * MB)
+    # Groups whose uploads skip the moderation queue.
+    auto_approve_groups: tuple[str, ...] = ()
+
+
+class ProcessorSettings(CommonSettings):
+    # Must match the queue's redrive maxReceiveCount: the last attempt ends the record `failed`.
+    max_receive_count: int = Field(default=3, ge=1)
+    # Local scratch space (Lambda: /tmp, up to 10 GB).
+    work_dir: str = "/tmp"  # noqa: S108 - Lambda's only writable path
+
+
 @cache
 def upload_settings() -> UploadSettings:
     return UploadSettings()
+
+
+@cache
+def processor_settings() -> ProcessorSettings:
+    return ProcessorSettings()
 
 
 @cache

@@ -159,6 +159,11 @@ class ObjectStore:
             Bucket=bucket, Key=key, Tagging={"TagSet": [{"Key": UNCLAIMED_TAG[0], "Value": "claimed"}]}
         )
 
+    def delete_keys(self, bucket: str, keys: Sequence[str]) -> None:
+        for start in range(0, len(keys), 1000):  # DeleteObjects takes at most 1,000 keys
+            batch: list[ObjectIdentifierTypeDef] = [{"Key": k} for k in keys[start : start + 1000]]
+            self._s3.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+
     def delete_prefix(self, bucket: str, prefix: str) -> int:
         deleted = 0
         paginator = self._s3.get_paginator("list_objects_v2")

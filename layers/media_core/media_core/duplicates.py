@@ -9,7 +9,7 @@ exactly on at least one band (pigeonhole), so a lookup is d+2 Queries whatever t
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,7 +32,7 @@ class DuplicateIndex:
     def _band_pks(self, owner: str, phash: int) -> list[str]:
         return [f"DUP#{owner}#phash#{band}" for band in hash_bands(phash, self.max_distance)]
 
-    def _query(self, pk: str) -> Iterable[dict[str, object]]:
+    def _query(self, pk: str) -> Iterable[Mapping[str, object]]:
         kwargs: dict[str, object] = {"KeyConditionExpression": Key("pk").eq(pk)}
         while True:
             page = self.table.query(**kwargs)  # type: ignore[arg-type]

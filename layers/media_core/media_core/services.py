@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 from media_core.aws import dynamodb_table, s3_client
+from media_core.duplicates import DuplicateIndex
 from media_core.processing.pipeline import ProcessingPipeline
 from media_core.queries import MediaQueries
 from media_core.repository import MediaRepository
@@ -57,3 +58,8 @@ def reset_caches() -> None:
 def processing_pipeline() -> ProcessingPipeline:
     settings = processor_settings()
     return ProcessingPipeline(media_repository(settings.table_name), object_store(), settings)
+
+
+@cache
+def duplicate_index(max_distance: int) -> DuplicateIndex:
+    return DuplicateIndex(dynamodb_table(common_settings().table_name), max_distance)

@@ -69,9 +69,50 @@ def upload_settings() -> UploadSettings:
     return UploadSettings()
 
 
+class ImageSettings(ProcessorSettings):
+    image_max_pixels: int = Field(default=50_000_000, gt=0)
+    image_max_frames: int = Field(default=1000, gt=0)
+    # GPS coordinates are personal data: recorded only when explicitly allowed.
+    image_allow_gps: bool = False
+    image_duplicate_distance: int = Field(default=6, ge=0, le=20)
+
+
+class DocumentSettings(ProcessorSettings):
+    document_max_pdf_pages: int = Field(default=5000, gt=0)
+    document_zip_max_entries: int = Field(default=10_000, gt=0)
+    document_zip_max_uncompressed_bytes: int = Field(default=1024 * MB, gt=0)
+    document_zip_max_ratio: float = Field(default=100.0, gt=1)
+
+
+class AvSettings(ProcessorSettings):
+    video_max_width: int = Field(default=7680, gt=0)
+    video_max_height: int = Field(default=4320, gt=0)
+    video_max_duration_seconds: float = Field(default=30 * 60, gt=0)
+    video_preset: str = Field(
+        default="veryfast", pattern=r"^(ultrafast|superfast|veryfast|faster|fast|medium|slow)$"
+    )
+    video_crf: int = Field(default=23, ge=0, le=51)
+    audio_max_duration_seconds: float = Field(default=3 * 3600, gt=0)
+
+
 @cache
 def processor_settings() -> ProcessorSettings:
     return ProcessorSettings()
+
+
+@cache
+def image_settings() -> ImageSettings:
+    return ImageSettings()
+
+
+@cache
+def document_settings() -> DocumentSettings:
+    return DocumentSettings()
+
+
+@cache
+def av_settings() -> AvSettings:
+    return AvSettings()
 
 
 @cache

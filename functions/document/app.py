@@ -1,0 +1,24 @@
+"""Document processor: type check, PDF/ZIP/DOCX inspection, PDF previews.
+
+Consumes the SQS queue of S3 ObjectCreated events for its kind; partial batch failures."""
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from media_core.processing.document_work import DocumentWork
+from media_core.processing.sqs import make_sqs_handler
+from media_core.services import processing_pipeline
+from media_core.settings import document_settings
+
+logger = Logger()
+tracer = Tracer()
+settings = document_settings()  # validated at cold start
+process = make_sqs_handler(processing_pipeline, DocumentWork.from_settings(settings))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process(event, context)

@@ -1,0 +1,38 @@
+"""The image processor's work: Pillow variants, metadata, fingerprints and duplicate hints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from media_core.duplicates import DuplicateIndex
+from media_core.imaging.guards import ImageLimits
+from media_core.imaging.pipeline import process_image
+from media_core.processing.rendered import store_rendered
+from media_core.processing.work import WorkContext, WorkResult
+from media_core.settings import ImageSettings
+
+
+@dataclass
+class ImageWork:
+    limits: ImageLimits
+    duplicates: DuplicateIndex
+
+    @classmethod
+    def from_settings(cls, settings: ImageSettings, duplicates: DuplicateIndex) -> ImageWork:
+        limits = ImageLimits(
+            max_pixels=settings.image_max_pixels,
+            max_frames=settings.image_max_frames,
+            max_bytes=settings.max_image_bytes,
+            allow_gps=settings.image_allow_gps,
+        )
+        return cls(limits, duplicates)
+
+    def __call__(self, context: WorkContext) -> WorkResult:
+        record = context.record
+        processed = process_image(
+            context.read_original(), declared_content_type=record.original.content_type, limits=self.limits
+        )
+        variants = store_rendered(context.variants, processed.variants)
+        duplicate_of = self.duplicates.find(record.owner, record.media_id, processed.sha256, processed.phash)
+        self.duplicates.register(record.owner, record.media_id, processed.sha256, processed.phash)
+        return WorkResult(variants, processed.metadata, processed.sha256, duplicate_of)

@@ -36,24 +36,6 @@ def media_queries() -> MediaQueries:
     return MediaQueries(media_repository(settings.table_name), object_store(), settings)
 
 
-def reset_caches() -> None:
-    """For tests and the local stack, which change the environment between invocations."""
-    from media_core import aws, settings
-
-    for fn in (
-        media_repository,
-        object_store,
-        upload_service,
-        media_queries,
-        settings.upload_settings,
-        settings.common_settings,
-        aws.s3_client,
-        aws.dynamodb_table,
-        aws.sqs_client,
-    ):
-        fn.cache_clear()
-
-
 @cache
 def processing_pipeline() -> ProcessingPipeline:
     settings = processor_settings()
@@ -63,3 +45,23 @@ def processing_pipeline() -> ProcessingPipeline:
 @cache
 def duplicate_index(max_distance: int) -> DuplicateIndex:
     return DuplicateIndex(dynamodb_table(common_settings().table_name), max_distance)
+
+
+def reset_caches() -> None:
+    """For tests and the local stack, which change the environment between invocations."""
+    from media_core import aws, settings
+
+    factories = (
+        media_repository,
+        object_store,
+        upload_service,
+        media_queries,
+        processing_pipeline,
+        duplicate_index,
+    )
+    for module in (aws, settings):
+        for value in vars(module).values():
+            if callable(value) and hasattr(value, "cache_clear"):
+                value.cache_clear()
+    for factory in factories:
+        factory.cache_clear()

@@ -4,7 +4,7 @@ resolution, frame rate, preset and the measured x264 throughput; refuse early in
 Throughput is in core-seconds per second of media for a 1920x1080, 30 fps, *noisy* (phone-like)
 source: noisy sources cost 1.5-2x clean ones, so the estimate errs on the safe side. Figures were
 measured on a 2-core x86_64 machine with ffmpeg 8.1 / x264 from the pinned build
-(bench/bench_video.py; DESIGN.md "Performance"). Graviton cores are within ~+-20 % of that for x264.
+(bench/bench_video.py; DESIGN.md "Performance"). Re-measure on Graviton (arm64) before tightening.
 """
 
 from __future__ import annotations
@@ -22,21 +22,24 @@ REFERENCE_PIXELS = 1920 * 1080
 REFERENCE_FPS = 30.0
 LAMBDA_MB_PER_VCPU = 1769  # Lambda: 1 vCPU at 1,769 MB, proportional below and above
 
-# x264 CRF 23 encode, core-seconds per media second at 1080p30, noisy source (bench_video.py).
+# x264 CRF 23 encode only, core-seconds per media second at 1080p30, noisy source. Measured with
+# bench/bench_video.py on a 2-core x86_64 (ffmpeg 8.1): ultrafast 0.59, superfast ~1.3-1.6,
+# veryfast 1.49, faster 2.37, medium 4.34 (DESIGN.md: veryfast 1.46, medium 3.39); rounded up.
 ENCODE_CORE_S_PER_S: dict[str, float] = {
-    "ultrafast": 0.55,
-    "superfast": 0.80,
-    "veryfast": 1.45,
-    "faster": 2.10,
-    "fast": 2.70,
-    "medium": 3.40,
-    "slow": 5.50,
-    "slower": 9.00,
-    "veryslow": 18.0,
+    "ultrafast": 0.65,
+    "superfast": 1.35,
+    "veryfast": 1.55,
+    "faster": 2.40,
+    "fast": 3.30,
+    "medium": 4.40,
+    "slow": 7.0,
+    "slower": 12.0,
+    "veryslow": 25.0,
 }
-# Decode cost per media second at 1080p30 (per source pixel); HEVC/VP9/AV1 decode is dearer.
-DECODE_CORE_S_PER_S: dict[str, float] = {"h264": 0.10, "hevc": 0.25, "vp9": 0.25, "av1": 0.35}
-DEFAULT_DECODE_CORE_S_PER_S = 0.15
+# Decode (+ scale) per media second at 1080p30, per source pixel. Measured 0.86-0.92 for a
+# ~30 Mbit/s noisy H.264 source; phone files (10-20 Mbit/s) decode faster. HEVC/VP9/AV1 cost more.
+DECODE_CORE_S_PER_S: dict[str, float] = {"h264": 0.5, "hevc": 0.7, "vp9": 0.7, "av1": 0.9}
+DEFAULT_DECODE_CORE_S_PER_S = 0.6
 COPY_S_PER_GB = 4.0  # remux: bound by I/O
 FIXED_OVERHEAD_S = 1.0  # process start, probe of the output, moov relocation of +faststart
 DEFAULT_RESERVE_S = 20.0  # left for uploading the result and writing the record

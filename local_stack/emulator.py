@@ -1,0 +1,90 @@
+"""The embedded AWS emulation: a moto server on 127.0.0.1, and boto3 clients pointed at it."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+from typing import Any
+
+import boto3
+import requests
+from botocore.config import Config
+
+from local_stack import LOCAL_HOST
+
+ACCESS_KEY_ID = "testing-local-stack"
+SECRET_ACCESS_KEY = "testing-local-stack-secret"  # noqa: S105 - the emulator accepts any credentials
+
+
+class Emulator:
+    """moto in server mode, bound to 127.0.0.1 (moto's own default is 0.0.0.0).
+
+    moto keeps its state in process-global backends: a second emulator in the same process would
+    share it, so the stack resets that state when it starts and when it stops.
+    """
+
+    def __init__(self, port: int = 0, region: str = "us-east-1") -> None:
+        self._requested_port = port
+        self.region = region
+        self._server: Any = None
+        self.port = 0
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{LOCAL_HOST}:{self.port}"
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        # werkzeug logs every request at INFO; the stack logs invocations instead.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        if self._requested_port:
+            # ThreadedMotoServer binds in its thread and would wait forever if the port is taken.
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind((LOCAL_HOST, self._requested_port))
+        server = ThreadedMotoServer(ip_address=LOCAL_HOST, port=self._requested_port, verbose=False)
+        server.start()
+        self._server = server
+        host, self.port = server.get_host_and_port()
+        if host != LOCAL_HOST:  # pragma: no cover - guards against a moto default change
+            self.stop()
+            raise RuntimeError(f"moto bound {host}, expected {LOCAL_HOST}")
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every bucket, table and queue (moto's state is global to the process)."""
+        requests.post(f"{self.endpoint}/moto-api/reset", timeout=10).raise_for_status()
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        with contextlib.suppress(requests.RequestException):
+            self.reset()
+        self._server.stop()
+        self._server = None
+
+    def client(self, service: str, **config: Any) -> Any:
+        cfg = Config(retries={"mode": "standard", "max_attempts": 3}, **config)
+        if service == "s3":
+            cfg = cfg.merge(Config(s3={"addressing_style": "path"}, signature_version="s3v4"))
+        return boto3.session.Session().client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint,
+            region_name=self.region,
+            aws_access_key_id=ACCESS_KEY_ID,
+            aws_secret_access_key=SECRET_ACCESS_KEY,
+            config=cfg,
+        )
+
+    def environment(self) -> dict[str, str]:
+        """What in-process functions need to reach the emulator (and nothing else)."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "S3_ADDRESSING_STYLE": "path",
+        }

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import resource
 import statistics
 import struct
@@ -38,7 +39,7 @@ from media_core.errors import MediaRejected  # noqa: E402
 from media_core.imaging import DEFAULT_PRESETS, process_image  # noqa: E402
 from PIL import Image, ImageOps  # noqa: E402
 
-CORPUS = Path("/work/shared/corpus/photos")
+CORPUS = Path(os.environ.get("MEDIA_CORPUS_DIR", ROOT.parent / "shared" / "corpus" / "photos"))
 OUT = ROOT / "bench" / "out"
 BIG = OUT / "photo_12mp.jpg"
 

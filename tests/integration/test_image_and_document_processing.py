@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,9 +20,8 @@ from PIL import Image
 from local_stack.stack import LocalStack
 from tests.support import images
 from tests.support.flow import deliver, download, get_media, queued_messages, upload
+from tests.support.images import CORPUS
 from tests.support.local_stack import running_stack
-
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "photos"
 
 
 @pytest.fixture(scope="module")

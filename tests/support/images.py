@@ -5,6 +5,7 @@ break a rule an encoder would not let us break."""
 from __future__ import annotations
 
 import io
+import os
 import struct
 import zipfile
 import zlib
@@ -13,7 +14,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-CORPUS = Path("/work/shared/corpus/photos")
+# The shared corpus sits beside the repository (../shared), as in CI; MEDIA_CORPUS_DIR overrides.
+CORPUS = Path(
+    os.environ.get("MEDIA_CORPUS_DIR", Path(__file__).resolve().parents[3] / "shared" / "corpus" / "photos")
+)
 ORIENTATION = CORPUS / "orientation"
 
 

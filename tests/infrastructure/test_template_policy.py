@@ -1,0 +1,125 @@
+"""Infrastructure rules checked on template.yaml itself: a rule in a test beats a rule in a review."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local_stack.template import load_template
+
+TEMPLATE = load_template(Path(__file__).resolve().parents[2] / "template.yaml")
+RESOURCES: dict[str, Any] = TEMPLATE["Resources"]
+
+
+def of_type(kind: str) -> dict[str, dict[str, Any]]:
+    return {lid: r.get("Properties", {}) for lid, r in RESOURCES.items() if r["Type"] == kind}
+
+
+BUCKETS = of_type("AWS::S3::Bucket")
+QUEUES = of_type("AWS::SQS::Queue")
+FUNCTIONS = of_type("AWS::Serverless::Function")
+
+
+@pytest.mark.parametrize("bucket", sorted(BUCKETS))
+def test_every_bucket_is_private_encrypted_and_tls_only(bucket: str):
+    props = BUCKETS[bucket]
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    policies = [p for p in of_type("AWS::S3::BucketPolicy").values() if p["Bucket"] == {"Ref": bucket}]
+    statements = [s for p in policies for s in p["PolicyDocument"]["Statement"]]
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in statements
+    )
+
+
+def test_only_the_uploads_bucket_notifies_and_it_routes_by_prefix():
+    assert "NotificationConfiguration" not in BUCKETS["MediaBucket"]
+    routes = {
+        c["Filter"]["S3Key"]["Rules"][0]["Value"]: c["Queue"]["Fn::GetAtt"][0]
+        for c in BUCKETS["UploadsBucket"]["NotificationConfiguration"]["QueueConfigurations"]
+    }
+    assert routes == {
+        "uploads/image/": "ImageQueue",
+        "uploads/video/": "AvQueue",
+        "uploads/audio/": "AvQueue",
+        "uploads/document/": "DocumentQueue",
+    }
+    for config in BUCKETS["UploadsBucket"]["NotificationConfiguration"]["QueueConfigurations"]:
+        assert [r["Name"] for r in config["Filter"]["S3Key"]["Rules"]] == ["prefix"]  # never suffix
+
+
+def test_uploads_abort_stale_multipart_and_expire_unclaimed_originals():
+    rules = {r["Id"]: r for r in BUCKETS["UploadsBucket"]["LifecycleConfiguration"]["Rules"]}
+    assert rules["AbortIncompleteMultipartUploads"]["AbortIncompleteMultipartUpload"] == {
+        "DaysAfterInitiation": 1
+    }
+    assert rules["ExpireUnclaimedOriginals"]["TagFilters"] == [{"Key": "media-state", "Value": "unclaimed"}]
+
+
+@pytest.mark.parametrize("queue", sorted(q for q in QUEUES if not q.endswith("DeadLetterQueue")))
+def test_every_work_queue_has_a_dlq_and_a_policy_admitting_only_the_uploads_bucket(queue: str):
+    props = QUEUES[queue]
+    assert props["RedrivePolicy"]["maxReceiveCount"] == 3
+    assert props["SqsManagedSseEnabled"] is True
+    [policy] = [p for p in of_type("AWS::SQS::QueuePolicy").values() if {"Ref": queue} in p["Queues"]]
+    [statement] = policy["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert "uploads" in json.dumps(statement["Condition"]["ArnEquals"]["aws:SourceArn"])
+    assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == {"Ref": "AWS::AccountId"}
+
+
+def test_queue_visibility_covers_the_consumer_timeout():
+    for function in FUNCTIONS.values():
+        for event in function.get("Events", {}).values():
+            if event["Type"] == "SQS":
+                queue = QUEUES[event["Properties"]["Queue"]["Fn::GetAtt"][0]]
+                assert queue["VisibilityTimeout"] >= 6 * function["Timeout"]
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_iam_is_least_privilege(function: str):
+    statements = [s for p in FUNCTIONS[function].get("Policies", []) for s in p["Statement"]]
+    assert statements, "every function states its own permissions"
+    for statement in statements:
+        resources = (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
+        for resource in resources:
+            assert resource != "*" and "*" not in json.dumps(resource).replace("/*", ""), (
+                function,
+                statement,
+            )
+        assert all(not action.endswith(":*") for action in statement["Action"]), (function, statement)
+
+
+def test_every_api_route_is_authenticated_except_cors_preflight():
+    api = of_type("AWS::Serverless::Api")["MediaApi"]
+    assert api["Auth"]["DefaultAuthorizer"] == "CognitoAuthorizer"
+    for function in FUNCTIONS.values():
+        for event in function.get("Events", {}).values():
+            if event["Type"] == "Api":
+                authorizer = event["Properties"].get("Auth", {}).get("Authorizer")
+                assert authorizer is None or event["Properties"]["Method"] == "OPTIONS"
+
+
+def test_table_is_on_demand_recoverable_with_ttl_and_query_indexes():
+    table = of_type("AWS::DynamoDB::Table")["MediaTable"]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} >= {"ByOwner", "ByEntity", "ByStatus"}
+
+
+def test_functions_run_python_312_on_arm64_with_log_retention():
+    function_globals = TEMPLATE["Globals"]["Function"]
+    assert function_globals["Runtime"] in ("python3.12", "python3.13")
+    assert function_globals["Architectures"] == ["arm64"]
+    log_groups = of_type("AWS::Logs::LogGroup")
+    for function in FUNCTIONS:
+        assert any(function in json.dumps(g["LogGroupName"]) for g in log_groups.values()), function

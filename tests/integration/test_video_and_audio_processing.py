@@ -116,7 +116,6 @@ VIDEO_CASES = {
 class Processed:
     media_id: str
     source: MediaInfo  # the uploaded file, probed locally
-    batch_result: dict[str, Any]
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +128,7 @@ def videos(stack: LocalStack, av_media: AvMedia) -> dict[str, Processed]:
     # When AvFunction gets them as two SQS batches of four
     results = [process_batch(stack, 4), process_batch(stack, 4)]
     assert results == [{"batchItemFailures": []}] * 2
-    return {name: Processed(media_id, info, results[0]) for name, (media_id, info) in uploaded.items()}
+    return {name: Processed(media_id, info) for name, (media_id, info) in uploaded.items()}
 
 
 @pytest.mark.parametrize("name", list(VIDEO_CASES))
@@ -237,11 +236,14 @@ def sounds(stack: LocalStack, av_media: AvMedia) -> dict[str, Processed]:
     uploaded: dict[str, tuple[str, MediaInfo]] = {}
     for name, (make, filename, content_type) in AUDIO_CASES.items():
         path: Path = getattr(av_media, make)()
-        uploaded[name] = (upload_file(stack, path, filename, content_type), probe(str(path), runner.AUDIO_DEMUXERS))
+        uploaded[name] = (
+            upload_file(stack, path, filename, content_type),
+            probe(str(path), runner.AUDIO_DEMUXERS),
+        )
     # When AvFunction gets them all in one SQS batch
     result = process_batch(stack, len(uploaded))
     assert result == {"batchItemFailures": []}
-    return {name: Processed(media_id, info, result) for name, (media_id, info) in uploaded.items()}
+    return {name: Processed(media_id, info) for name, (media_id, info) in uploaded.items()}
 
 
 @pytest.mark.parametrize("name", list(AUDIO_CASES))
@@ -280,11 +282,12 @@ class TestAudio:
         assert metadata["audio"]["sample_rate"] == 48000
         assert metadata["audio"]["channels"] == 2
         assert metadata["has_audio"] is True
-        # And a player's waveform: 200 peaks within 0..1, loud (the tone is amplified)
+        # And a player's waveform: 200 absolute peaks within 0..1, flat for a steady tone (a few
+        # points at the edges may be lower: encoder priming and padding)
         waveform = metadata["waveform"]
         assert len(waveform) == 200
         assert all(isinstance(peak, float) and 0.0 <= peak <= 1.0 for peak in waveform)
-        assert max(waveform) > 0.5
+        assert sum(0.3 <= peak <= 0.4 for peak in waveform) >= 195, waveform
 
 
 def test_audio_tags_are_kept_and_cover_art_becomes_image_variants(

@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 import requests
-
-from local_stack.stack import LocalStack
 from media_core.errors import InvalidTransition
 from media_core.models import Status
 from media_core.services import media_repository
 from media_core.storage import UNCLAIMED_TAGGING_XML
+
+from local_stack.stack import LocalStack
 from tests.support.flow import get_media, queued_messages, start_upload
 from tests.support.local_stack import bearer, running_stack
 

@@ -123,3 +123,15 @@ def test_functions_run_python_312_on_arm64_with_log_retention():
     log_groups = of_type("AWS::Logs::LogGroup")
     for function in FUNCTIONS:
         assert any(function in json.dumps(g["LogGroupName"]) for g in log_groups.values()), function
+
+
+def test_the_reaper_waits_longer_than_a_retry_could_take():
+    # A record may legitimately stay `processing` until the message becomes visible again and the
+    # retry re-claims it: the reaper's limit must exceed visibility timeout + function timeout.
+    env = FUNCTIONS["ReaperFunction"]["Environment"]["Variables"]
+    for function, variable in (("ImageFunction", "STUCK_IMAGE_SECONDS"), ("DocumentFunction", "STUCK_DOCUMENT_SECONDS"),
+                               ("AvFunction", "STUCK_AV_SECONDS")):  # fmt: skip
+        props = FUNCTIONS[function]
+        [event] = [e for e in props["Events"].values() if e["Type"] == "SQS"]
+        queue = QUEUES[event["Properties"]["Queue"]["Fn::GetAtt"][0]]
+        assert int(env[variable]) > queue["VisibilityTimeout"] + props["Timeout"], function

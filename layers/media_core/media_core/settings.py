@@ -6,6 +6,7 @@ malformed variable fails the cold start loudly instead of at the first request.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cache
 
 from pydantic import Field
@@ -93,6 +94,26 @@ class AvSettings(ProcessorSettings):
     )
     video_crf: int = Field(default=23, ge=0, le=51)
     audio_max_duration_seconds: float = Field(default=3 * 3600, gt=0)
+
+
+class ReaperSettings(CommonSettings):
+    stuck_image_seconds: int = Field(default=480, gt=0)
+    stuck_document_seconds: int = Field(default=480, gt=0)
+    stuck_av_seconds: int = Field(default=6600, gt=0)
+
+    def stuck_after(self) -> dict[Kind, timedelta]:
+        av = timedelta(seconds=self.stuck_av_seconds)
+        return {
+            Kind.IMAGE: timedelta(seconds=self.stuck_image_seconds),
+            Kind.DOCUMENT: timedelta(seconds=self.stuck_document_seconds),
+            Kind.VIDEO: av,
+            Kind.AUDIO: av,
+        }
+
+
+@cache
+def reaper_settings() -> ReaperSettings:
+    return ReaperSettings()
 
 
 @cache

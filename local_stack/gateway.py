@@ -1,6 +1,7 @@
 """An API Gateway (REST, Lambda proxy) stand-in on 127.0.0.1: routes from the functions' `Api`
 events, the Cognito authorizer's checks, proxy events v1, gateway responses; plus static files
-from `web/` for GET requests no route matches."""
+from `web/` for GET requests no route matches, and local-only dev sign-in (`POST /_local/token`,
+the stand-in for Cognito's sign-in that the page in `web/` uses; never part of the template)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from local_stack import LOCAL_HOST
 from local_stack.auth import AuthError, Authorizer
 from local_stack.functions import FunctionError, LocalFunction
 from local_stack.resolve import Resolver, TemplateError
+from local_stack.token import DevSignIn, DevSignInError
 
 log = logging.getLogger("local_stack.gateway")
 
@@ -31,6 +33,7 @@ METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD")
 API_TYPES = ("AWS::Serverless::Api",)
 # Gateway response types of the errors the local gateway makes itself.
 RESPONSE_TYPES = {401: "UNAUTHORIZED", 403: "MISSING_AUTHENTICATION_TOKEN", 413: "REQUEST_TOO_LARGE"}
+DEV_SIGN_IN_PATH = "/_local/token"
 
 
 @dataclass(frozen=True)
@@ -245,6 +248,7 @@ class Gateway:
     def __init__(self, port: int = 0, *, web_dir: Path | None = None) -> None:
         self.routes: list[Route] = []
         self.authorizer: Authorizer | None = None
+        self.dev_sign_in: DevSignIn | None = None
         self.web_dir = web_dir if web_dir is not None and web_dir.is_dir() else None
         self._server = ThreadingHTTPServer((LOCAL_HOST, port), _make_handler(self))
         self._server.daemon_threads = True
@@ -259,8 +263,10 @@ class Gateway:
     def origins(self) -> list[str]:
         return [self.url, f"http://localhost:{self.port}"]
 
-    def start(self, routes: list[Route], authorizer: Authorizer) -> None:
-        self.routes, self.authorizer = routes, authorizer
+    def start(
+        self, routes: list[Route], authorizer: Authorizer, dev_sign_in: DevSignIn | None = None
+    ) -> None:
+        self.routes, self.authorizer, self.dev_sign_in = routes, authorizer, dev_sign_in
         self._thread = threading.Thread(target=self._server.serve_forever, name="gateway", daemon=True)
         self._thread.start()
 
@@ -330,6 +336,9 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         path = unquote(split.path) or "/"
         method = self.command
+        if path == DEV_SIGN_IN_PATH and self.gateway.dev_sign_in is not None:
+            self._dev_sign_in(method, request_id)
+            return
         found = find_route(self.gateway.routes, method, path)
         if found is None and method == "HEAD":
             found = find_route(self.gateway.routes, "GET", path)
@@ -390,6 +399,24 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         raw = result.get("body") or ""
         body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
         self._send(int(result["statusCode"]), headers, body)
+
+    def _dev_sign_in(self, method: str, request_id: str) -> None:
+        assert self.gateway.dev_sign_in is not None
+        headers = [("x-amzn-RequestId", request_id), ("Cache-Control", "no-store")]
+        if method != "POST":
+            headers.append(("Allow", "POST"))
+            self._send(405, headers, json.dumps({"error": "method_not_allowed", "message": "POST"}).encode())
+            return
+        body = self._read_body()
+        try:
+            if body is None:
+                raise DevSignInError("the body is too large")
+            answer = self.gateway.dev_sign_in.answer(body)
+        except DevSignInError as err:
+            self._send(400, headers, json.dumps({"error": "validation_error", "message": str(err)}).encode())
+            return
+        log.info("dev sign-in: %s%s", answer["username"], " (admin)" if answer["admin"] else "")
+        self._send(200, headers, json.dumps(answer).encode())
 
     def _static(self, path: str) -> bool:
         web = self.gateway.web_dir

@@ -25,6 +25,7 @@ from local_stack.provision import Provisioned, Provisioner
 from local_stack.resolve import DEFAULT_STACK_NAME, LocalContext, Resolver, parameter_overrides_from_env
 from local_stack.schedules import Schedule, schedules_for
 from local_stack.template import load_template
+from local_stack.token import DevSignIn
 
 log = logging.getLogger("local_stack")
 
@@ -173,7 +174,8 @@ class LocalStack:
             self.schedules = schedules_for(self.functions)
             for schedule in self.schedules:
                 schedule.start()
-        self.gateway.start(routes, authorizer)
+        admin_group = str(resolver.parameters.get("AdminGroup") or "admin")
+        self.gateway.start(routes, authorizer, DevSignIn(self.data_dir, admin_group))
 
     def stop(self) -> None:
         if not self._started:
@@ -241,6 +243,7 @@ class LocalStack:
             lines.append(f"  schedule       {schedule.name} every {schedule.interval:g} s")
         lines += [
             f"  data dir       {self.data_dir}   (JWT signing key)",
+            f"Upload page:    {self.api_url}/   (dev sign-in: POST {self.api_url}/_local/token)",
             "Get a token:    make token USER=alice   (ADMIN=1 for an admin)",
             f'Then:           curl -H "Authorization: Bearer $TOKEN" {self.api_url}/media/<media_id>',
             "Ctrl-C stops everything.",

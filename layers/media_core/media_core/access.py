@@ -1,4 +1,8 @@
-"""Who is calling, and what they may see. Claims come only from the authorizer's request context."""
+"""Who is calling, and what they may see. Claims come only from the authorizer's request context.
+
+The rules, in one place: the owner and admins see (and manage) everything; any other
+authenticated caller sees public media that is not rejected, read-only. Everything else answers
+404 on every route: never the data, never a hint that it exists."""
 
 from __future__ import annotations
 
@@ -7,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from media_core.errors import NotFound, Unauthorized
+from media_core.errors import Forbidden, NotFound, Unauthorized
 from media_core.keys import check_owner
-from media_core.models import MediaRecord, Status
+from media_core.models import MediaRecord, Moderation, Status, Visibility
 
 
 @dataclass(frozen=True)
@@ -59,3 +63,28 @@ def owned_record(caller: Caller, record: MediaRecord | None, media_id: str) -> M
     ):
         raise NotFound(f"media {media_id} not found")
     return record
+
+
+def is_manager(caller: Caller, record: MediaRecord) -> bool:
+    return record.owner == caller.sub or caller.is_admin
+
+
+def can_view(caller: Caller, record: MediaRecord) -> bool:
+    if record.status == Status.DELETED:
+        return False
+    if is_manager(caller, record):
+        return True
+    return record.visibility == Visibility.PUBLIC and record.moderation != Moderation.REJECTED
+
+
+def visible_record(caller: Caller, record: MediaRecord | None, media_id: str) -> MediaRecord:
+    """The record if the caller may read it (see the module's rules); NotFound otherwise."""
+    if record is None or not can_view(caller, record):
+        raise NotFound(f"media {media_id} not found")
+    return record
+
+
+def require_admin(caller: Caller) -> None:
+    """Admin-only routes: 403 for anyone else (whatever the id: nothing is revealed)."""
+    if not caller.is_admin:
+        raise Forbidden("this route is for admins")

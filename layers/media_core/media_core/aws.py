@@ -11,6 +11,7 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_events.client import EventBridgeClient
     from mypy_boto3_s3.client import S3Client
     from mypy_boto3_sqs.client import SQSClient
 
@@ -34,3 +35,8 @@ def dynamodb_table(name: str) -> Table:
 @cache
 def sqs_client() -> SQSClient:
     return boto3.client("sqs", config=RETRIES)
+
+
+@cache
+def events_client() -> EventBridgeClient:
+    return boto3.client("events", config=RETRIES)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from boto3.dynamodb.conditions import Key
 
-from media_core.imaging.similarity import hamming, hash_bands
+from media_core.similarity import hamming, hash_bands
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table

@@ -100,11 +100,14 @@ class MediaRecord(BaseModel):
     alt_text: str | None = None
     caption: str | None = None
     moderation: Moderation = Moderation.PENDING
+    moderation_reason: str | None = None
     variants: dict[str, Variant] = Field(default_factory=dict)
     metadata: dict[str, Any] = Field(default_factory=dict)
     failure_reason: str | None = None
     # The processing run that owns the record while `processing`; its variants live under it.
     run_id: str | None = None
+    # Set by a reprocess request; the next claim of the settled record accepts it once.
+    reprocess_requested: str | None = None
     duplicate_of: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)

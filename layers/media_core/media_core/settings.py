@@ -29,6 +29,10 @@ class CommonSettings(BaseSettings):
     admin_group: str = "admin"
     # Comma-separated browser origins for CORS (the same list the buckets allow).
     allowed_origins: str = "http://localhost:3000"
+    # EventBridge bus for "Media Ready/Failed/Deleted" events (empty: events are not published).
+    event_bus_name: str = ""
+    # Audit trail entries expire (DynamoDB TTL) this many days after they are written.
+    audit_retention_days: int = Field(default=90, ge=1, le=3650)
 
     @property
     def origins(self) -> list[str]:
@@ -109,6 +113,60 @@ class ReaperSettings(CommonSettings):
             Kind.VIDEO: av,
             Kind.AUDIO: av,
         }
+
+
+class QuerySettings(CommonSettings):
+    # Stable URLs for public media (e.g. a CloudFront distribution in front of the media bucket):
+    # `{base}/{variant key}`. Empty: public media gets presigned URLs too.
+    public_media_base_url: str = Field(default="", pattern=r"^(https?://[^\s?#]+)?$")
+
+    @property
+    def public_base(self) -> str | None:
+        return self.public_media_base_url.rstrip("/") or None
+
+
+class DeletionSettings(CommonSettings):
+    # Must match the image processor's: the duplicate index keys depend on it.
+    image_duplicate_distance: int = Field(default=6, ge=0, le=20)
+
+
+class ManageSettings(DeletionSettings):
+    # Reprocess sends an S3-shaped ObjectCreated message to the kind's queue.
+    image_queue_url: str = Field(min_length=1)
+    av_queue_url: str = Field(min_length=1)
+    document_queue_url: str = Field(min_length=1)
+
+    def queue_url(self, kind: Kind) -> str:
+        return {
+            Kind.IMAGE: self.image_queue_url,
+            Kind.VIDEO: self.av_queue_url,
+            Kind.AUDIO: self.av_queue_url,
+            Kind.DOCUMENT: self.document_queue_url,
+        }[kind]
+
+
+class CleanupSettings(DeletionSettings):
+    # Records never uploaded are removed this long after they were created.
+    awaiting_upload_max_hours: int = Field(default=24, ge=1)
+    # Failed records and their objects are removed this many days after they failed.
+    failed_retention_days: int = Field(default=7, ge=1)
+    # At most this many records of each kind of leftover per run (the rest wait for the next run).
+    cleanup_batch_limit: int = Field(default=500, ge=1)
+
+
+@cache
+def query_settings() -> QuerySettings:
+    return QuerySettings()
+
+
+@cache
+def manage_settings() -> ManageSettings:
+    return ManageSettings()
+
+
+@cache
+def cleanup_settings() -> CleanupSettings:
+    return CleanupSettings()
 
 
 @cache

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from local_stack.background import Background
 from local_stack.functions import FunctionError, LocalFunction
 
 log = logging.getLogger("local_stack.pollers")
@@ -143,23 +143,13 @@ def failed_ids(result: Any, message_ids: list[str]) -> set[str] | None:
     return ids
 
 
-class QueuePoller:
+class QueuePoller(Background):
     def __init__(self, source: SqsSource, sqs: Any, region: str, wait_seconds: int = 1) -> None:
         self.source = source
         self.sqs = sqs
         self.region = region
         self.wait_seconds = wait_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"poller-{source.label}", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
+        super().__init__(f"poller-{source.label}")
 
     def _run(self) -> None:
         while not self._stop.is_set():

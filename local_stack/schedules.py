@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from local_stack.background import Background
 from local_stack.functions import FunctionError, LocalFunction
 
 log = logging.getLogger("local_stack.schedules")
@@ -28,24 +28,14 @@ def parse_rate(expression: str) -> float | None:
     return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
-class Schedule:
+class Schedule(Background):
     """Calls `fire` every `interval` seconds (first call after one interval) until stopped."""
 
     def __init__(self, name: str, interval: float, fire: Callable[[], None]) -> None:
         self.name = name
         self.interval = interval
         self._fire = fire
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"schedule-{name}", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float | None = None) -> None:
-        self._thread.join(timeout)
+        super().__init__(f"schedule-{name}")
 
     def _run(self) -> None:
         next_run = time.monotonic() + self.interval

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import itertools
 import subprocess
@@ -83,23 +82,25 @@ def transcode_audio(
     for key, value in info.tags.items():
         if key in ("title", "artist", "album"):
             args[-1:-1] = ["-metadata", f"{key}={value}"]
-    started = time.perf_counter()
-    try:
-        runner.run(
-            args,
-            source=source,
-            demuxers=runner.AUDIO_DEMUXERS,
-            timeout_s=timeout_s,
-            timeout_reason="audio transcoding exceeded the time budget",
-        )
-        out = probe(str(partial), ("mp3",))
+
+    def produced_audio(path: Path) -> MediaInfo:
+        out = probe(str(path), ("mp3",))
         if out.audio is None:
             raise MediaRejected("transcoding produced no audio")
-        partial.replace(out_path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            partial.unlink()
-        raise
+        return out
+
+    started = time.perf_counter()
+    out = runner.run_to_file(
+        args,
+        partial,
+        out_path,
+        produced_audio,
+        source=source,
+        demuxers=runner.AUDIO_DEMUXERS,
+        timeout_s=timeout_s,
+        timeout_reason="audio transcoding exceeded the time budget",
+    )
+    assert out.audio is not None
     return AudioTranscodeResult(
         path=out_path,
         duration_s=out.duration_s,

@@ -8,16 +8,19 @@ scheme's own transport for URLs) and `-format_whitelist` (the demuxers the kind 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from media_core.av.binaries import ca_bundle, find_binaries
 from media_core.errors import MediaRejected
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +152,31 @@ def run(
         logger.info("ffmpeg failed (rc=%s): %s", proc.returncode, stderr[-2000:])
         raise explain_failure(stderr, source, demuxers)
     return RunResult(stdout=proc.stdout, stderr=stderr)
+
+
+def run_to_file(
+    args: Sequence[str],
+    partial: Path,
+    out_path: Path,
+    check: Callable[[Path], T],
+    *,
+    source: str,
+    demuxers: Sequence[str],
+    timeout_s: float | None = None,
+    timeout_reason: str = "processing took too long",
+) -> T:
+    """Run an ffmpeg command that writes `partial`, `check` the file (its result is returned),
+    then move it to `out_path`. On any failure the partial file is removed: nothing
+    half-written is left behind."""
+    try:
+        run(args, source=source, demuxers=demuxers, timeout_s=timeout_s, timeout_reason=timeout_reason)
+        checked = check(partial)
+        partial.replace(out_path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        raise
+    return checked
 
 
 def compile_ffmpeg(node: Any) -> list[str]:

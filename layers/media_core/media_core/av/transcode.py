@@ -20,7 +20,6 @@ Decisions:
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,23 +158,25 @@ def transcode_video(
     out_path = Path(out_path)
     partial = out_path.with_name(f".{out_path.name}.partial")
     args = transcode_command(source, partial, info, settings, plan)
-    started = time.perf_counter()
-    try:
-        runner.run(
-            args,
-            source=source,
-            demuxers=runner.VIDEO_DEMUXERS,
-            timeout_s=timeout_s,
-            timeout_reason="transcoding exceeded the time budget",
-        )
-        out_info = probe(str(partial), ("mov",))
-        if out_info.video is None:
+
+    def produced_video(path: Path) -> MediaInfo:
+        out = probe(str(path), ("mov",))
+        if out.video is None:
             raise MediaRejected("transcoding produced no video")
-        partial.replace(out_path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            partial.unlink()
-        raise
+        return out
+
+    started = time.perf_counter()
+    out_info = runner.run_to_file(
+        args,
+        partial,
+        out_path,
+        produced_video,
+        source=source,
+        demuxers=runner.VIDEO_DEMUXERS,
+        timeout_s=timeout_s,
+        timeout_reason="transcoding exceeded the time budget",
+    )
+    assert out_info.video is not None
     elapsed = time.perf_counter() - started
     return TranscodeResult(
         path=out_path,

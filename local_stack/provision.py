@@ -1,7 +1,8 @@
 """Creating the template's queues, tables and buckets in the emulator, in dependency order.
 
 Only what the emulator needs is created: SQS queues (+ queue policies), DynamoDB tables, S3
-buckets (+ bucket policies). Identity, IAM, logs, API and layer resources are served by other
+buckets (+ bucket policies), EventBridge buses (rules and targets are left to the tests).
+Identity, IAM, logs, API and layer resources are served by other
 parts of the local stack or not needed; any other type is logged and skipped.
 """
 
@@ -29,6 +30,7 @@ PRIORITY: dict[str, int] = {
     "AWS::DynamoDB::Table": 2,
     "AWS::S3::Bucket": 3,
     "AWS::S3::BucketPolicy": 4,
+    "AWS::Events::EventBus": 5,
 }
 # Handled elsewhere (functions, gateway, authorizer) or meaningless locally.
 NOT_NEEDED_PREFIXES = (
@@ -52,6 +54,7 @@ _SUB_NAMES = re.compile(r"\$\{([A-Za-z0-9]+)[.}]")
 @dataclass
 class Provisioned:
     buckets: dict[str, str] = field(default_factory=dict)  # logical id -> bucket name
+    event_buses: dict[str, str] = field(default_factory=dict)  # logical id -> bus name
     tables: dict[str, str] = field(default_factory=dict)  # logical id -> table name
     queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue URL
     queue_arns: dict[str, str] = field(default_factory=dict)  # logical id -> queue ARN
@@ -123,6 +126,7 @@ class Provisioner:
         self.sqs = emulator.client("sqs")
         self.s3 = emulator.client("s3")
         self.ddb = emulator.client("dynamodb")
+        self.events = emulator.client("events")
         self.result = Provisioned()
 
     def run(self) -> Provisioned:
@@ -147,6 +151,7 @@ class Provisioner:
                 "AWS::DynamoDB::Table": self._table,
                 "AWS::S3::Bucket": self._bucket,
                 "AWS::S3::BucketPolicy": self._bucket_policy,
+                "AWS::Events::EventBus": self._event_bus,
             }[rtype](lid, props)
         return self.result
 
@@ -185,6 +190,12 @@ class Provisioner:
         policy = json.dumps(props["PolicyDocument"])
         for url in props.get("Queues", []):
             self.sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
+
+    # ------------------------------------------------------------------ EventBridge
+    def _event_bus(self, lid: str, props: dict[str, Any]) -> None:
+        name = self.r.physical_name(lid)
+        self.events.create_event_bus(Name=name)
+        self.result.event_buses[lid] = name
 
     # ------------------------------------------------------------------ DynamoDB
     def _table(self, lid: str, props: dict[str, Any]) -> None:

@@ -53,6 +53,7 @@ NAME_PROPERTIES: dict[str, str] = {
     "AWS::Logs::LogGroup": "LogGroupName",
     "AWS::Cognito::UserPool": "UserPoolName",
     "AWS::Cognito::UserPoolGroup": "GroupName",
+    "AWS::Events::EventBus": "Name",
 }
 
 _ARN_SERVICES: dict[str, str] = {

@@ -16,6 +16,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "openapi.json"
+# The same document, shipped in the domain layer: the query function serves it at GET /openapi.json.
+SERVED = ROOT / "layers" / "media_core" / "media_core" / "openapi.json"
 TITLE = "Media pipeline API"
 VERSION = "1.0.0"
 
@@ -52,6 +54,9 @@ def build() -> dict[str, Any]:
         "TABLE_NAME": "openapi",
         "UPLOADS_BUCKET": "openapi-uploads",
         "MEDIA_BUCKET": "openapi-media",
+        "IMAGE_QUEUE_URL": "http://openapi/image",
+        "AV_QUEUE_URL": "http://openapi/av",
+        "DOCUMENT_QUEUE_URL": "http://openapi/document",
         "AWS_DEFAULT_REGION": "us-east-1",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }.items():
@@ -63,7 +68,8 @@ def build() -> dict[str, Any]:
         if not document:
             document = part
             continue
-        document["paths"].update(part.get("paths", {}))
+        for route, operations in part.get("paths", {}).items():  # one path, methods in several functions
+            document["paths"].setdefault(route, {}).update(operations)
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
         schemas.update(part.get("components", {}).get("schemas", {}))
     document["components"]["securitySchemes"] = {
@@ -87,14 +93,19 @@ def main() -> int:
     args = parser.parse_args()
     text = render()
     if args.check:
-        if not OUTPUT.exists() or OUTPUT.read_text() != text:
-            print("openapi.json is out of date: run `make openapi` and commit it", file=sys.stderr)
-            return 1
+        for path in (OUTPUT, SERVED):
+            if not path.exists() or path.read_text() != text:
+                print(
+                    f"{path.relative_to(ROOT)} is out of date: run `make openapi` and commit it",
+                    file=sys.stderr,
+                )
+                return 1
         print("openapi.json is up to date")
         return 0
     if args.write:
-        OUTPUT.write_text(text)
-        print(f"wrote {OUTPUT.relative_to(ROOT)}")
+        for path in (OUTPUT, SERVED):
+            path.write_text(text)
+            print(f"wrote {path.relative_to(ROOT)}")
         return 0
     sys.stdout.write(text)
     return 0

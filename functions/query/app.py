@@ -1,37 +1,161 @@
-"""Query API: GET /media/{media_id}."""
+"""Query API (reads): GET /media, /media/stats, /media/{media_id}, /media/{media_id}/download,
+/media/{media_id}/activity, /entities/{type}/{id}/media, /admin/media, /openapi.json."""
 
 from http import HTTPStatus
+from importlib import resources
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from media_core.api_models import MediaView
+from media_core.access import Caller
+from media_core.api_models import Activity, MediaPage, MediaStats, MediaView
 from media_core.http import current_caller, documented_errors, json_response, make_resolver
+from media_core.models import Kind, Moderation, Status
+from media_core.queries import MediaFilter
 from media_core.services import media_queries
-from media_core.settings import common_settings
+from media_core.settings import query_settings
 
 logger = Logger()
 tracer = Tracer()
-app = make_resolver(common_settings(), logger)  # settings validated at cold start
+app = make_resolver(query_settings(), logger)  # settings validated at cold start
 
 MediaId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Media id")]
+PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page (1-100)")]
+Cursor = Annotated[
+    str | None, Query(max_length=2048, description="The `next` value of the previous page (opaque)")
+]
+EntityType = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+EntityId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+
+
+def _caller() -> Caller:
+    return current_caller(app, query_settings().admin_group)
+
+
+def _ok(model: type, description: str) -> dict[int, Any]:
+    return {200: {"description": description, "content": {"application/json": {"model": model}}}}
+
+
+@app.get(
+    "/openapi.json",
+    summary="This API's OpenAPI document",
+    responses={200: {"description": "The OpenAPI 3 document"}, **documented_errors(401)},
+)
+def openapi_document() -> Response[str]:
+    text = resources.files("media_core").joinpath("openapi.json").read_text(encoding="utf-8")
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=text)
+
+
+# Registered before /media/<media_id>, which would otherwise take "stats" as an id.
+@app.get(
+    "/media/stats",
+    summary="Counts by kind and status and total bytes (O(1): counters kept with every change)",
+    responses={**_ok(MediaStats, "The counters"), **documented_errors(401, 403, 422)},
+)
+@tracer.capture_method
+def media_stats(
+    scope: Annotated[
+        str, Query(pattern=r"^(owner|all)$", description="`all`: everyone's (admins)")
+    ] = "owner",
+) -> Response[MediaStats]:
+    return json_response(HTTPStatus.OK, media_queries().stats(_caller(), everyone=scope == "all"))
+
+
+@app.get(
+    "/media",
+    summary="The caller's media, newest first",
+    description="Filters combine (AND). Pagination: pass `next` back as `cursor`.",
+    responses={**_ok(MediaPage, "A page of records"), **documented_errors(401, 422)},
+)
+@tracer.capture_method
+def list_media(
+    kind: Annotated[Kind | None, Query()] = None,
+    status: Annotated[Status | None, Query()] = None,
+    tag: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
+    moderation: Annotated[Moderation | None, Query()] = None,
+    entity_type: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_-]{0,63}$")] = None,
+    entity_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")] = None,
+    page_size: PageSize = 20,
+    cursor: Cursor = None,
+) -> Response[MediaPage]:
+    media_filter = MediaFilter(kind, status, tag, moderation, entity_type, entity_id)
+    page = media_queries().list_mine(_caller(), media_filter, page_size=page_size, cursor=cursor)
+    return json_response(HTTPStatus.OK, page)
 
 
 @app.get(
     "/media/<media_id>",
-    summary="One media record with short-lived variant URLs",
-    responses={
-        200: {"description": "The record", "content": {"application/json": {"model": MediaView}}},
-        **documented_errors(401, 404, 422),
-    },
+    summary="One media record with variant URLs",
+    description="Private media: short-lived presigned URLs. Public media: stable URLs under "
+    "PUBLIC_MEDIA_BASE_URL when one is set.",
+    responses={**_ok(MediaView, "The record"), **documented_errors(401, 404, 422)},
 )
 @tracer.capture_method
 def get_media(media_id: MediaId) -> Response[MediaView]:
-    view = media_queries().get(current_caller(app, common_settings().admin_group), media_id)
-    return json_response(HTTPStatus.OK, view)
+    return json_response(HTTPStatus.OK, media_queries().get(_caller(), media_id))
+
+
+@app.get(
+    "/media/<media_id>/download",
+    summary="Redirect to a presigned GET of the original (or a variant), as an attachment",
+    responses={
+        302: {"description": "Location: the presigned URL (Content-Disposition: the sanitised file name)"},
+        **documented_errors(401, 404, 409, 422),
+    },
+)
+@tracer.capture_method
+def download_media(
+    media_id: MediaId,
+    variant: Annotated[str | None, Query(pattern=r"^[a-z0-9_]{1,32}$", description="A variant name")] = None,
+) -> Response[str]:
+    url = media_queries().download_url(_caller(), media_id, variant)
+    return Response(
+        status_code=HTTPStatus.FOUND.value,
+        content_type=content_types.TEXT_PLAIN,
+        body="",
+        headers={"Location": url, "Cache-Control": "no-store"},
+    )
+
+
+@app.get(
+    "/media/<media_id>/activity",
+    summary="The audit trail (owner and admins)",
+    responses={**_ok(Activity, "Entries, oldest first"), **documented_errors(401, 404, 422)},
+)
+@tracer.capture_method
+def media_activity(media_id: MediaId) -> Response[Activity]:
+    return json_response(HTTPStatus.OK, media_queries().activity(_caller(), media_id))
+
+
+@app.get(
+    "/entities/<entity_type>/<entity_id>/media",
+    summary="An entity's gallery: the primary item first, then oldest first; what the caller may see",
+    responses={**_ok(MediaPage, "A page of records"), **documented_errors(401, 422)},
+)
+@tracer.capture_method
+def entity_gallery(
+    entity_type: EntityType, entity_id: EntityId, page_size: PageSize = 50, cursor: Cursor = None
+) -> Response[MediaPage]:
+    page = media_queries().gallery(_caller(), entity_type, entity_id, page_size=page_size, cursor=cursor)
+    return json_response(HTTPStatus.OK, page)
+
+
+@app.get(
+    "/admin/media",
+    summary="Everyone's media by moderation status, newest first (admins)",
+    responses={**_ok(MediaPage, "A page of records"), **documented_errors(401, 403, 422)},
+)
+@tracer.capture_method
+def admin_media(
+    moderation: Annotated[Moderation, Query()] = Moderation.PENDING,
+    page_size: PageSize = 20,
+    cursor: Cursor = None,
+) -> Response[MediaPage]:
+    page = media_queries().moderation_queue(_caller(), moderation, page_size=page_size, cursor=cursor)
+    return json_response(HTTPStatus.OK, page)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -129,8 +129,12 @@ def test_the_reaper_waits_longer_than_a_retry_could_take():
     # A record may legitimately stay `processing` until the message becomes visible again and the
     # retry re-claims it: the reaper's limit must exceed visibility timeout + function timeout.
     env = FUNCTIONS["ReaperFunction"]["Environment"]["Variables"]
-    for function, variable in (("ImageFunction", "STUCK_IMAGE_SECONDS"), ("DocumentFunction", "STUCK_DOCUMENT_SECONDS"),
-                               ("AvFunction", "STUCK_AV_SECONDS")):  # fmt: skip
+    limits = {
+        "ImageFunction": "STUCK_IMAGE_SECONDS",
+        "DocumentFunction": "STUCK_DOCUMENT_SECONDS",
+        "AvFunction": "STUCK_AV_SECONDS",
+    }
+    for function, variable in limits.items():
         props = FUNCTIONS[function]
         [event] = [e for e in props["Events"].values() if e["Type"] == "SQS"]
         queue = QUEUES[event["Properties"]["Queue"]["Fn::GetAtt"][0]]

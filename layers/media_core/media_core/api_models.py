@@ -126,6 +126,7 @@ class MediaView(BaseModel):
     alt_text: str | None
     caption: str | None
     moderation: Moderation
+    moderation_reason: str | None = None
     duplicate_of: list[str]
     created_at: datetime
     updated_at: datetime
@@ -136,3 +137,95 @@ class ErrorBody(BaseModel):
     error: str = Field(description="Machine-readable error code")
     message: str = Field(description="What is wrong, for a person")
     details: list[dict[str, Any]] | None = None
+
+
+MediaIdStr = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+EntityType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+EntityId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+
+
+class MediaPage(BaseModel):
+    items: list[MediaView]
+    next: str | None = Field(
+        description="Opaque cursor of the next page (pass it back as `cursor`); null on the last page. "
+        "A filtered page may hold fewer than page_size items while `next` is set."
+    )
+
+
+class MediaStats(BaseModel):
+    scope: Literal["owner", "all"]
+    count: int
+    by_kind: dict[str, int]
+    by_status: dict[str, int]
+    total_bytes: int = Field(description="Originals plus variants of ready media, in bytes")
+
+
+class EntityLink(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: EntityType
+    id: EntityId
+
+
+class MediaUpdate(BaseModel):
+    """Only the fields present change; null clears alt_text, caption or the entity link."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    alt_text: str | None = Field(default=None, max_length=1000)
+    caption: str | None = Field(default=None, max_length=2000)
+    tags: list[Tag] | None = Field(default=None, max_length=20)
+    visibility: Visibility | None = None
+    entity: EntityLink | None = None
+    is_primary: bool | None = Field(
+        default=None, description="The entity's primary item (one per entity, switched atomically)"
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> MediaUpdate:
+        if not self.model_fields_set:
+            raise ValueError("nothing to change: give at least one field")
+        for name in ("tags", "visibility", "is_primary"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class BatchDeleteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[MediaIdStr] = Field(min_length=1, max_length=100)
+
+
+class DeleteOutcome(BaseModel):
+    media_id: str
+    outcome: Literal["deleted", "not_found"]
+
+
+class BatchDeleteResult(BaseModel):
+    results: list[DeleteOutcome]
+
+
+class ReprocessAccepted(BaseModel):
+    media_id: str
+    status: Status
+    reprocess: Literal["queued"] = "queued"
+
+
+class ModerationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    status: Literal["approved", "rejected", "flagged"]
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class ActivityEntry(BaseModel):
+    action: str
+    actor: str
+    at: datetime
+    details: dict[str, Any]
+
+
+class Activity(BaseModel):
+    media_id: str
+    entries: list[ActivityEntry]

@@ -39,7 +39,9 @@ STATUS_BY_ERROR: tuple[tuple[type[DomainError], HTTPStatus, str], ...] = (
 
 
 ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "A malformed request",
     401: "No valid token",
+    403: "For admins only",
     404: "Unknown id, or not the caller's",
     409: "The record's state does not allow this",
     413: "Larger than the kind's limit",

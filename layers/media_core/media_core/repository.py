@@ -236,7 +236,7 @@ class MediaRepository:
                     raise on_condition_failed() from err
                 if code != "TransactionCanceledException":
                     raise
-                reasons = [r.get("Code") for r in err.response.get("CancellationReasons", [])]  # type: ignore[attr-defined]
+                reasons = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
                 if "ConditionalCheckFailed" in reasons:
                     raise on_condition_failed() from err
                 if attempt == _TRANSACTION_ATTEMPTS or not {"TransactionConflict", None, "None"} & set(

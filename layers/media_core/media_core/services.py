@@ -4,14 +4,29 @@ from __future__ import annotations
 
 from functools import cache
 
-from media_core.aws import dynamodb_table, s3_client
+from media_core.audit import AuditLog
+from media_core.aws import dynamodb_table, events_client, s3_client, sqs_client
+from media_core.cleanup import Cleanup
+from media_core.deletion import MediaDeleter
 from media_core.duplicates import DuplicateIndex
+from media_core.events import EventBridgePublisher, EventPublisher, NullPublisher
+from media_core.management import MediaManagement
 from media_core.processing.pipeline import ProcessingPipeline
 from media_core.queries import MediaQueries
 from media_core.repository import MediaRepository
-from media_core.settings import common_settings, processor_settings, upload_settings
+from media_core.settings import (
+    CommonSettings,
+    cleanup_settings,
+    common_settings,
+    manage_settings,
+    processor_settings,
+    query_settings,
+    upload_settings,
+)
+from media_core.status_index import StatusIndex
 from media_core.storage import ObjectStore
 from media_core.uploads import UploadService
+from media_core.work_queue import WorkQueue
 
 
 @cache
@@ -31,15 +46,63 @@ def upload_service() -> UploadService:
 
 
 @cache
-def media_queries() -> MediaQueries:
+def audit_log() -> AuditLog:
     settings = common_settings()
-    return MediaQueries(media_repository(settings.table_name), object_store(), settings)
+    return AuditLog(dynamodb_table(settings.table_name), settings.audit_retention_days)
+
+
+@cache
+def event_publisher() -> EventPublisher:
+    bus = common_settings().event_bus_name
+    return EventBridgePublisher(events_client(), bus) if bus else NullPublisher()
+
+
+@cache
+def media_queries() -> MediaQueries:
+    settings = query_settings()
+    return MediaQueries(media_repository(settings.table_name), object_store(), settings, audit_log())
 
 
 @cache
 def processing_pipeline() -> ProcessingPipeline:
     settings = processor_settings()
-    return ProcessingPipeline(media_repository(settings.table_name), object_store(), settings)
+    return ProcessingPipeline(
+        media_repository(settings.table_name), object_store(), settings, event_publisher(), audit_log()
+    )
+
+
+def _deleter(settings: CommonSettings, duplicate_distance: int) -> MediaDeleter:
+    return MediaDeleter(
+        media_repository(settings.table_name),
+        object_store(),
+        duplicate_index(duplicate_distance),
+        audit_log(),
+        event_publisher(),
+        settings,
+    )
+
+
+@cache
+def media_management() -> MediaManagement:
+    settings = manage_settings()
+    return MediaManagement(
+        media_repository(settings.table_name),
+        object_store(),
+        audit_log(),
+        _deleter(settings, settings.image_duplicate_distance),
+        WorkQueue(sqs_client()),
+        settings,
+    )
+
+
+@cache
+def cleanup_job() -> Cleanup:
+    settings = cleanup_settings()
+    return Cleanup(
+        StatusIndex(dynamodb_table(settings.table_name)),
+        _deleter(settings, settings.image_duplicate_distance),
+        settings,
+    )
 
 
 @cache
@@ -58,6 +121,10 @@ def reset_caches() -> None:
         media_queries,
         processing_pipeline,
         duplicate_index,
+        audit_log,
+        event_publisher,
+        media_management,
+        cleanup_job,
     )
     for module in (aws, settings):
         for value in vars(module).values():

@@ -12,14 +12,16 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
 
+from media_core.audit import AuditAction, AuditLog
 from media_core.errors import InvalidTransition, MediaRejected
+from media_core.events import DetailType, EventPublisher, NullPublisher, event_detail
 from media_core.keys import parse_upload_key
 from media_core.models import MediaRecord, Status
 from media_core.processing.objects import Attempt, ObjectCreated
@@ -60,6 +62,10 @@ def _etag_is_not(etag: str) -> tuple[str, dict[str, str], dict[str, str]]:
     )
 
 
+def _reprocess_is(token: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    return "#rp = :rp", {"#rp": "reprocess_requested"}, {":rp": token}
+
+
 def _run_is(run_id: str) -> tuple[str, dict[str, str], dict[str, str]]:
     return "#run = :run", {"#run": "run_id"}, {":run": run_id}
 
@@ -69,6 +75,21 @@ class ProcessingPipeline:
     repository: MediaRepository
     store: ObjectStore
     settings: ProcessorSettings
+    events: EventPublisher = field(default_factory=NullPublisher)
+    audit: AuditLog | None = None
+
+    def _settled(self, record: MediaRecord, action: AuditAction, detail_type: DetailType) -> None:
+        """Tell the world: an audit entry and an event (both after the record is settled)."""
+        if self.audit is not None:
+            details = (
+                {"reason": record.failure_reason}
+                if record.status == Status.FAILED
+                else {"variants": sorted(record.variants)}
+            )
+            self.audit.record(record.media_id, action, f"system:{record.kind.value}-processor", details)
+        self.events.publish(
+            detail_type, event_detail(record, self.settings.uploads_bucket, self.settings.media_bucket)
+        )
 
     def handle(
         self,
@@ -134,7 +155,7 @@ class ProcessingPipeline:
             )
         original = claimed.original.model_copy(update={"sha256": result.sha256 or claimed.original.sha256})
         try:
-            self.repository.transition(
+            ready = self.repository.transition(
                 claimed,
                 Status.READY,
                 changes={
@@ -150,6 +171,7 @@ class ProcessingPipeline:
             writer.discard()
             return Result(Outcome.SUPERSEDED, record.media_id, "record changed while processing")
         self._remove_previous_run(record, claimed.run_id)
+        self._settled(ready, AuditAction.PROCESSED, DetailType.READY)
         elapsed = round((time.monotonic() - started) * 1000)
         logger.info("media ready", media_id=record.media_id, variants=len(result.variants), ms=elapsed)
         return Result(Outcome.READY, record.media_id)
@@ -160,6 +182,9 @@ class ProcessingPipeline:
         failed attempt on the same version; a new version of a settled record is processed anew."""
         if record.status == Status.AWAITING_UPLOAD:
             expected, condition = [Status.AWAITING_UPLOAD], None
+        elif record.status in (Status.READY, Status.FAILED) and record.reprocess_requested:
+            # An explicit reprocess request (POST /media/{id}/reprocess): accepted once.
+            expected, condition = [Status.READY, Status.FAILED], _reprocess_is(record.reprocess_requested)
         elif record.status == Status.PROCESSING and attempt.is_retry and record.original.etag == etag:
             expected, condition = [Status.PROCESSING], _etag_is(etag)
         elif record.status in (Status.READY, Status.FAILED) and record.original.etag != etag:
@@ -168,7 +193,7 @@ class ProcessingPipeline:
             return None
         run_id = uuid.uuid4().hex[:12]
         try:
-            return self.repository.transition(
+            claimed = self.repository.transition(
                 record,
                 Status.PROCESSING,
                 expected=expected,
@@ -176,16 +201,20 @@ class ProcessingPipeline:
                     "original": record.original.model_copy(update={"etag": etag}),
                     "run_id": run_id,
                     "failure_reason": None,
+                    "reprocess_requested": None,
                 },
                 extra_condition=condition,
             )
         except InvalidTransition:
             return None
+        if record.status == Status.AWAITING_UPLOAD and self.audit is not None:
+            self.audit.record(record.media_id, AuditAction.UPLOADED, record.owner, {"etag": etag})
+        return claimed
 
     def _fail(self, record: MediaRecord, reason: str) -> Result:
         assert record.run_id is not None
         try:
-            self.repository.transition(
+            failed = self.repository.transition(
                 record,
                 Status.FAILED,
                 changes={"failure_reason": reason, "variants": {}, "metadata": {}},
@@ -194,6 +223,7 @@ class ProcessingPipeline:
         except InvalidTransition:
             return Result(Outcome.SUPERSEDED, record.media_id, "record changed while processing")
         self._remove_previous_run(record, record.run_id)
+        self._settled(failed, AuditAction.FAILED, DetailType.FAILED)
         logger.info("media failed", media_id=record.media_id, reason=reason)
         return Result(Outcome.FAILED, record.media_id, reason)
 

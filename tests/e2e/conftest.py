@@ -1,0 +1,58 @@
+"""End-to-end fixtures: a local stack with its pollers on (uploads are processed as on AWS) and,
+for the browser tests, Debian's chromium driven by Playwright (never a downloaded browser).
+
+A missing chromium FAILS the browser tests (`make test` installs it: `make browser`)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local_stack.stack import LocalStack
+from tests.support.local_stack import running_stack
+
+CHROMIUM = Path(os.environ.get("MEDIA_E2E_CHROMIUM", "/usr/bin/chromium"))
+# A closed network: without these Chromium calls Google hosts (sync, updates, field trials, QUIC).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = Path(__file__).resolve().parents[1] / ".artifacts"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    with running_stack(tmp_path_factory.mktemp("e2e-stack"), pollers=True) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser_context() -> Iterator[Any]:
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)", pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="e2e-chromium-") as profile, sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile,
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900},
+            service_workers="block",
+        )
+        context.set_default_timeout(20_000)
+        try:
+            yield context
+        finally:
+            context.close()

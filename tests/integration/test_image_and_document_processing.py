@@ -19,7 +19,7 @@ from PIL import Image
 
 from local_stack.stack import LocalStack
 from tests.support import images
-from tests.support.flow import deliver, download, get_media, queued_messages, upload
+from tests.support.flow import deliver, download, get_media, media_objects, queued_messages, record, upload
 from tests.support.images import CORPUS
 from tests.support.local_stack import running_stack
 
@@ -32,18 +32,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         tmp_path_factory.mktemp("stack"), pollers=False, params={"ImageMaxFrames": "200"}
     ) as running:
         yield running
-
-
-def media_objects(stack: LocalStack, media_id: str) -> list[str]:
-    listing = stack.client("s3").list_objects_v2(Bucket=stack.buckets["MediaBucket"])
-    return [o["Key"] for o in listing.get("Contents", []) if f"/{media_id}/" in o["Key"]]
-
-
-def record(stack: LocalStack, media_id: str) -> dict[str, Any]:
-    response = get_media(stack, "root", media_id, admin=True)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def process_batch(stack: LocalStack, queue: str, function: str, count: int) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from PIL import Image
 
 from local_stack.stack import LocalStack
 from tests.support.av_media import X264, AvMedia, ffmpeg, mp4_top_level_boxes
-from tests.support.flow import deliver, download, get_media, queued_messages, upload
+from tests.support.flow import deliver, download, media_objects, queued_messages, record, upload
 from tests.support.local_stack import running_stack
 
 MAX_WIDTH, MAX_HEIGHT, MAX_SECONDS = 640, 640, 5
@@ -45,18 +45,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 @pytest.fixture(scope="module")
 def av_media(tmp_path_factory: pytest.TempPathFactory) -> AvMedia:
     return AvMedia(tmp_path_factory.mktemp("av-media"))
-
-
-def media_objects(stack: LocalStack, media_id: str) -> list[str]:
-    listing = stack.client("s3").list_objects_v2(Bucket=stack.buckets["MediaBucket"])
-    return [o["Key"] for o in listing.get("Contents", []) if f"/{media_id}/" in o["Key"]]
-
-
-def record(stack: LocalStack, media_id: str) -> dict[str, Any]:
-    response = get_media(stack, "root", media_id, admin=True)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def process_batch(stack: LocalStack, count: int) -> dict[str, Any]:

@@ -83,6 +83,20 @@ def get_media(stack: LocalStack, user: str, media_id: str, admin: bool = False) 
     return requests.get(f"{stack.api_url}/media/{media_id}", headers=bearer(stack, user, admin), timeout=30)
 
 
+def record(stack: LocalStack, media_id: str) -> dict[str, Any]:
+    """The record as an admin sees it through the API."""
+    response = get_media(stack, "root", media_id, admin=True)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def media_objects(stack: LocalStack, media_id: str) -> list[str]:
+    """Keys in the media bucket that belong to `media_id`."""
+    listing = stack.client("s3").list_objects_v2(Bucket=stack.buckets["MediaBucket"])
+    return [o["Key"] for o in listing.get("Contents", []) if f"/{media_id}/" in o["Key"]]
+
+
 def wait_settled(stack: LocalStack, user: str, media_id: str, timeout: float = 120.0) -> dict[str, Any]:
     """Poll GET /media/{id} until the record is ready or failed (the pollers do the work)."""
     deadline = time.monotonic() + timeout

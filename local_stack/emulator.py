@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+import threading
 from typing import Any
 
 import boto3
@@ -15,6 +16,44 @@ from local_stack import LOCAL_HOST
 
 ACCESS_KEY_ID = "testing-local-stack"
 SECRET_ACCESS_KEY = "testing-local-stack-secret"  # noqa: S105 - the emulator accepts any credentials
+
+
+class _SerializedDynamoDB:
+    """WSGI middleware: one DynamoDB request at a time. moto's TransactWriteItems deep-copies the
+    tables while other threads write to them ("dictionary changed size during iteration", 500s);
+    DynamoDB calls are short, so serialising them costs little. Other services stay concurrent
+    (SQS long polls must not hold a lock)."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            return self._app(environ, start_response)
+        with self._lock:
+            return list(self._app(environ, start_response))
+
+
+def _moto_server_class() -> Any:
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from moto.server import ThreadedMotoServer
+    from werkzeug.serving import make_server
+
+    class LocalMotoServer(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = _SerializedDynamoDB(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(
+                self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+            )
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return LocalMotoServer
 
 
 class Emulator:
@@ -35,8 +74,6 @@ class Emulator:
         return f"http://{LOCAL_HOST}:{self.port}"
 
     def start(self) -> None:
-        from moto.server import ThreadedMotoServer
-
         # werkzeug logs every request at INFO; the stack logs invocations instead.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         if self._requested_port:
@@ -44,7 +81,7 @@ class Emulator:
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
                 probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 probe.bind((LOCAL_HOST, self._requested_port))
-        server = ThreadedMotoServer(ip_address=LOCAL_HOST, port=self._requested_port, verbose=False)
+        server = _moto_server_class()(ip_address=LOCAL_HOST, port=self._requested_port, verbose=False)
         server.start()
         self._server = server
         host, self.port = server.get_host_and_port()

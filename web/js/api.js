@@ -98,7 +98,7 @@ export class Api {
     if (kind) query.set("kind", kind);
     if (status) query.set("status", status);
     if (tag) query.set("tag", tag);
-    if (next) query.set("next", next);
+    if (next) query.set("cursor", next); // the API takes the previous page's `next` as `cursor`
     return this.request("GET", `/media?${query}`);
   }
   deleteMedia(mediaId) {

@@ -201,8 +201,7 @@ def test_an_invalid_session_is_signed_out_with_a_message(page: Page, stack: Loca
 
 
 def test_gallery_lists_newest_first_filters_and_deletes(page: Page, stack: LocalStack):
-    if not (has_route(stack, "GET", "/media") and has_route(stack, "DELETE", "/media/{media_id}")):
-        pytest.skip("GET /media and DELETE /media/{media_id} (issue #5) are not in template.yaml yet")
+    assert has_route(stack, "GET", "/media") and has_route(stack, "DELETE", "/media/{media_id}")
     page.get_by_role("button", name="Refresh").click()
     expect(page.locator("#gallery > li")).to_have_count(3, timeout=10_000)
     # Then the gallery lists the three uploads newest first

@@ -22,19 +22,12 @@ from media_core.models import EntityRef, MediaRecord, Moderation, Original, Stat
 from media_core.repository import MediaRepository
 from media_core.settings import UploadSettings
 from media_core.storage import ObjectStore, StorageError
+from media_core.units import human_bytes
 
 # A record whose bytes never arrive is kept this long after its upload URL expires
 # (the cleanup job removes it sooner; TTL is the backstop).
 UNCLAIMED_RECORD_GRACE = timedelta(days=2)
 MAX_PARTS = 10_000
-
-
-def human_bytes(n: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n} bytes" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    raise AssertionError("unreachable")
 
 
 @dataclass

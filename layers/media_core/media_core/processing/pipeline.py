@@ -30,7 +30,7 @@ from media_core.processing.work import KindProcessor, WorkContext
 from media_core.repository import MediaRepository
 from media_core.settings import ProcessorSettings
 from media_core.storage import ObjectStore
-from media_core.uploads import human_bytes
+from media_core.units import human_bytes
 
 logger = Logger(child=True)
 

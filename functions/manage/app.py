@@ -9,8 +9,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from media_core.access import Caller
-from media_core.api_models import (
+from media_core.domain.access import Caller
+from media_core.api.models import (
     BatchDeleteRequest,
     BatchDeleteResult,
     MediaUpdate,
@@ -18,8 +18,8 @@ from media_core.api_models import (
     ModerationRequest,
     ReprocessAccepted,
 )
-from media_core.http import current_caller, documented_errors, json_response, make_resolver
-from media_core.services import media_management, media_queries
+from media_core.api.http import current_caller, documented_errors, json_response, make_resolver
+from media_core.wiring import media_management, media_queries
 from media_core.settings import manage_settings
 
 logger = Logger()

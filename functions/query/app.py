@@ -10,12 +10,12 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from media_core.access import Caller
-from media_core.api_models import Activity, MediaPage, MediaStats, MediaView
-from media_core.http import current_caller, documented_errors, json_response, make_resolver
-from media_core.models import Kind, Moderation, Status
-from media_core.queries import MediaFilter
-from media_core.services import media_queries
+from media_core.domain.access import Caller
+from media_core.api.models import Activity, MediaPage, MediaStats, MediaView
+from media_core.api.http import current_caller, documented_errors, json_response, make_resolver
+from media_core.domain.models import Kind, Moderation, Status
+from media_core.services.queries import MediaFilter
+from media_core.wiring import media_queries
 from media_core.settings import query_settings
 
 logger = Logger()

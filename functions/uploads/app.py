@@ -8,9 +8,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from media_core.api_models import CompleteRequest, UploadCreated, UploadRequest
-from media_core.http import current_caller, documented_errors, json_response, make_resolver
-from media_core.services import upload_service
+from media_core.api.models import CompleteRequest, UploadCreated, UploadRequest
+from media_core.api.http import current_caller, documented_errors, json_response, make_resolver
+from media_core.wiring import upload_service
 from media_core.settings import upload_settings
 
 logger = Logger()

@@ -12,7 +12,7 @@ from functools import cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from media_core.models import Kind
+from media_core.domain.models import Kind
 
 MB = 1024 * 1024
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from media_core.keys import variant_key
-from media_core.models import Variant
-from media_core.storage import ObjectStore
+from media_core.domain.keys import variant_key
+from media_core.domain.models import Variant
+from media_core.dal.s3 import ObjectStore
 
 
 class VariantWriter:

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from media_core.models import MediaRecord, Variant
+from media_core.domain.models import MediaRecord, Variant
 from media_core.processing.variants import VariantWriter
-from media_core.storage import ObjectStore
+from media_core.dal.s3 import ObjectStore
 
 
 @dataclass

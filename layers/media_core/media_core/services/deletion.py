@@ -1,0 +1,74 @@
+"""Removing media: the record becomes a tombstone (out of every index and the counters, kept
+until the audit retention ends), then the original, every variant and the duplicate-index
+entries go, an audit entry and a "Media Deleted" event follow. Used by the management API and
+by the cleanup job. Deleting again is harmless: the objects' removal is simply repeated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from aws_lambda_powertools import Logger
+
+from media_core.dal.dynamo.audit import AuditAction, AuditLog
+from media_core.dal.dynamo.duplicates import DuplicateIndex
+from media_core.domain.errors import InvalidTransition
+from media_core.dal.events import DetailType, EventPublisher, event_detail
+from media_core.domain.keys import media_prefix
+from media_core.domain.models import MediaRecord, Status, utc_now
+from media_core.dal.dynamo.repository import MediaRepository
+from media_core.settings import CommonSettings
+from media_core.dal.s3 import ObjectStore
+
+logger = Logger(child=True)
+
+
+@dataclass
+class MediaDeleter:
+    repository: MediaRepository
+    store: ObjectStore
+    duplicates: DuplicateIndex
+    audit: AuditLog
+    events: EventPublisher
+    settings: CommonSettings
+
+    def delete(self, record: MediaRecord, actor: str, reason: str = "deleted by request") -> None:
+        """Delete `record` (any state but deleted; a tombstone only has its objects removed again).
+        Raises InvalidTransition if the record changed state meanwhile (the caller may retry)."""
+        if record.status != Status.DELETED:
+            expires = utc_now() + timedelta(days=self.settings.audit_retention_days)
+            self.repository.tombstone(record, int(expires.timestamp()))
+            self.remove_objects(record)
+            self.audit.record(record.media_id, AuditAction.DELETED, actor, {"reason": reason})
+            self.events.publish(
+                DetailType.DELETED,
+                event_detail(
+                    record.model_copy(update={"status": Status.DELETED}),
+                    self.settings.uploads_bucket,
+                    self.settings.media_bucket,
+                ),
+            )
+            logger.info("media deleted", media_id=record.media_id, actor=actor, reason=reason)
+        else:
+            self.remove_objects(record)
+
+    def remove_objects(self, record: MediaRecord) -> None:
+        if record.upload_id and record.status == Status.AWAITING_UPLOAD:
+            self.store.abort_multipart(self.settings.uploads_bucket, record.original.key, record.upload_id)
+        self.store.delete_keys(self.settings.uploads_bucket, [record.original.key])
+        self.store.delete_prefix(self.settings.media_bucket, media_prefix(record.owner, record.media_id))
+        if record.original.sha256:
+            phash = record.metadata.get("phash")
+            self.duplicates.unregister(
+                record.owner,
+                record.media_id,
+                record.original.sha256,
+                int(str(phash), 16) if phash else None,
+            )
+
+    def delete_if_unchanged(self, record: MediaRecord, actor: str, reason: str) -> bool:
+        try:
+            self.delete(record, actor, reason)
+        except InvalidTransition:
+            return False
+        return True

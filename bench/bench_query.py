@@ -75,8 +75,8 @@ def seed(count: int) -> list[dict[str, Any]]:
     import json
 
     from boto3.dynamodb.types import TypeSerializer
-    from media_core.domain.models import Kind, MediaRecord, Original, Status, Variant
     from media_core.dal.dynamo.repository import counted, record_to_item, stats_pk
+    from media_core.domain.models import Kind, MediaRecord, Original, Status, Variant
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamo_type, dynamodb_backends
 

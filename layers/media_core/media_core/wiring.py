@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from functools import cache
 
-from media_core.dal.dynamo.audit import AuditLog
 from media_core.dal.clients import dynamodb_table, events_client, s3_client, sqs_client
+from media_core.dal.dynamo.audit import AuditLog
+from media_core.dal.dynamo.duplicates import DuplicateIndex
+from media_core.dal.dynamo.repository import MediaRepository
+from media_core.dal.dynamo.status_index import StatusIndex
+from media_core.dal.dynamo.usage import DailyUsage
+from media_core.dal.events import EventBridgePublisher, NullPublisher
+from media_core.dal.queue import WorkQueue
+from media_core.dal.s3 import ObjectStore
+from media_core.ports import EventPublisher
+from media_core.processing.lifecycle import ProcessingPipeline
 from media_core.services.cleanup import Cleanup
 from media_core.services.deletion import MediaDeleter
-from media_core.dal.dynamo.duplicates import DuplicateIndex
-from media_core.dal.events import EventBridgePublisher, EventPublisher, NullPublisher
 from media_core.services.management import MediaManagement
-from media_core.processing.lifecycle import ProcessingPipeline
 from media_core.services.queries import MediaQueries
-from media_core.dal.dynamo.repository import MediaRepository
+from media_core.services.uploads import UploadService
 from media_core.settings import (
     CommonSettings,
     cleanup_settings,
@@ -23,10 +29,6 @@ from media_core.settings import (
     query_settings,
     upload_settings,
 )
-from media_core.dal.dynamo.status_index import StatusIndex
-from media_core.dal.s3 import ObjectStore
-from media_core.services.uploads import UploadService
-from media_core.dal.queue import WorkQueue
 
 
 @cache
@@ -42,7 +44,8 @@ def object_store() -> ObjectStore:
 @cache
 def upload_service() -> UploadService:
     settings = upload_settings()
-    return UploadService(media_repository(settings.table_name), object_store(), settings)
+    table = dynamodb_table(settings.table_name)
+    return UploadService(media_repository(settings.table_name), object_store(), settings, DailyUsage(table))
 
 
 @cache

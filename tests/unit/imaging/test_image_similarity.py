@@ -8,7 +8,13 @@ from collections.abc import Callable
 from itertools import combinations
 
 import pytest
-from media_core.engines.imaging import DEFAULT_MAX_DISTANCE, ProcessedImage, hamming, hash_bands, process_image
+from media_core.engines.imaging import (
+    DEFAULT_MAX_DISTANCE,
+    ProcessedImage,
+    hamming,
+    hash_bands,
+    process_image,
+)
 from media_core.engines.imaging.similarity import band_layout
 from PIL import Image
 

@@ -13,14 +13,15 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
-from media_core.domain.access import Caller, caller_from_claims
 from media_core.api.models import ErrorBody
+from media_core.domain.access import Caller, caller_from_claims
 from media_core.domain.errors import (
     Conflict,
     DomainError,
     Forbidden,
     InvalidRequest,
     NotFound,
+    QuotaExceeded,
     TooLarge,
     Unauthorized,
     UnsupportedType,
@@ -35,6 +36,7 @@ STATUS_BY_ERROR: tuple[tuple[type[DomainError], HTTPStatus, str], ...] = (
     (Forbidden, HTTPStatus.FORBIDDEN, "forbidden"),
     (Unauthorized, HTTPStatus.UNAUTHORIZED, "unauthorized"),
     (Conflict, HTTPStatus.CONFLICT, "conflict"),
+    (QuotaExceeded, HTTPStatus.TOO_MANY_REQUESTS, "quota_exceeded"),
 )
 
 
@@ -47,6 +49,7 @@ ERROR_DESCRIPTIONS: dict[int, str] = {
     413: "Larger than the kind's limit",
     415: "Type not allowed",
     422: "A field breaks a rule (the message names it)",
+    429: "A quota or rate limit is reached (the message gives the limit and the use)",
 }
 
 
@@ -65,6 +68,11 @@ def error_response(
     if details:
         body["details"] = details
     return Response(status_code=status.value, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def ok_response(model: type, description: str, status: int = 200) -> dict[int, OpenAPIResponse]:
+    """The OpenAPI entry of a route's success response."""
+    return {status: {"description": description, "content": {"application/json": {"model": model}}}}
 
 
 def json_response(status: HTTPStatus, model: BaseModel) -> Response[Any]:

@@ -51,12 +51,14 @@ class PostUpload(BaseModel):
 class UploadPart(BaseModel):
     part_number: int
     url: str
+    size: int = Field(description="The exact Content-Length this URL is signed for")
 
 
 class MultipartUpload(BaseModel):
     method: Literal["MULTIPART"] = "MULTIPART"
     upload_id: str
     part_size: int
+    part_count: int = Field(description="Parts in all; `parts` holds the first ones (sign more on demand)")
     parts: list[UploadPart]
     expires_at: datetime
 
@@ -66,6 +68,30 @@ class UploadCreated(BaseModel):
     kind: Kind
     status: Status
     upload: PostUpload | MultipartUpload = Field(discriminator="method")
+
+
+class SignPartsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    part_numbers: list[int] = Field(min_length=1, max_length=100, description="Parts to sign (1-based)")
+
+
+class SignedParts(BaseModel):
+    parts: list[UploadPart]
+    expires_at: datetime
+
+
+class StoredPart(BaseModel):
+    part_number: int
+    etag: str
+    size: int
+
+
+class UploadedParts(BaseModel):
+    upload_id: str
+    part_size: int
+    part_count: int
+    parts: list[StoredPart] = Field(description="The parts the bucket already holds (resume from here)")
 
 
 class CompletedPart(BaseModel):
@@ -112,7 +138,7 @@ class EntityView(BaseModel):
 
 class MediaView(BaseModel):
     media_id: str
-    owner: str
+    owner: str | None = Field(description="The owner's id; null in the public view others get")
     kind: Kind
     status: Status
     failure_reason: str | None

@@ -1,42 +1,20 @@
-"""Data access: "media ready / failed / deleted" events on an EventBridge bus, so products react
-without polling. Source `media-pipeline`; detail-types below; the detail is the record (without
-its metadata) with the keys of the original and of every variant, and the buckets holding them."""
+"""Data access: publishing media_core.domain.events on an EventBridge bus, so products react
+without polling."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
-from media_core.domain.models import MediaRecord
+from media_core.domain.events import EVENT_SOURCE, DetailType
 
 if TYPE_CHECKING:
     from mypy_boto3_events.client import EventBridgeClient
 
 logger = Logger(child=True)
-EVENT_SOURCE = "media-pipeline"
-
-
-class DetailType(StrEnum):
-    READY = "Media Ready"
-    FAILED = "Media Failed"
-    DELETED = "Media Deleted"
-
-
-def event_detail(record: MediaRecord, uploads_bucket: str, media_bucket: str) -> dict[str, Any]:
-    detail: dict[str, Any] = record.model_dump(
-        mode="json", exclude={"metadata", "upload_id", "run_id", "reprocess_requested"}
-    )
-    detail["buckets"] = {"original": uploads_bucket, "variants": media_bucket}
-    detail["variant_keys"] = {name: v.key for name, v in record.variants.items()}
-    return detail
-
-
-class EventPublisher(Protocol):
-    def publish(self, detail_type: DetailType, detail: dict[str, Any]) -> None: ...
 
 
 class NullPublisher:

@@ -4,11 +4,12 @@ Uses boto3's own presigning and multipart; knows nothing of records."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
 from botocore.exceptions import ClientError
+
+from media_core.domain.transfers import ObjectInfo, PartUrl, PresignedPost, StorageError, UploadedPart
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -20,33 +21,6 @@ UNCLAIMED_TAG = ("media-state", "unclaimed")
 _TAG_XML = "<Tag><Key>{}</Key><Value>{}</Value></Tag>".format(*UNCLAIMED_TAG)
 UNCLAIMED_TAGGING_XML = f"<Tagging><TagSet>{_TAG_XML}</TagSet></Tagging>"
 IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
-
-
-@dataclass(frozen=True)
-class PresignedPost:
-    url: str
-    fields: dict[str, str]
-
-
-@dataclass(frozen=True)
-class PartUrl:
-    part_number: int
-    url: str
-
-
-@dataclass(frozen=True)
-class ObjectInfo:
-    size: int
-    etag: str
-    content_type: str | None
-
-
-class StorageError(Exception):
-    """S3 refused an operation for a reason the caller can act on (`code` is S3's error code)."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 class ObjectStore:
@@ -77,31 +51,58 @@ class ObjectStore:
         )
         return PresignedPost(url=post["url"], fields={k: str(v) for k, v in post["fields"].items()})
 
-    def start_multipart(
-        self, bucket: str, key: str, *, content_type: str, part_count: int, expires_in: int
-    ) -> tuple[str, list[PartUrl]]:
+    def start_multipart(self, bucket: str, key: str, *, content_type: str) -> str:
         created = self._s3.create_multipart_upload(
             Bucket=bucket, Key=key, ContentType=content_type, Tagging=f"{UNCLAIMED_TAG[0]}={UNCLAIMED_TAG[1]}"
         )
-        upload_id = created["UploadId"]
-        urls = [
+        return created["UploadId"]
+
+    def sign_parts(
+        self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, int]], *, expires_in: int
+    ) -> list[PartUrl]:
+        """Part URLs for (part number, exact size): Content-Length is a signed header, so S3
+        refuses a part of any other size (a 1-byte declaration cannot carry 5 GiB)."""
+        return [
             PartUrl(
-                n,
+                number,
                 self._s3.generate_presigned_url(
                     "upload_part",
-                    Params={"Bucket": bucket, "Key": key, "UploadId": upload_id, "PartNumber": n},
+                    Params={
+                        "Bucket": bucket,
+                        "Key": key,
+                        "UploadId": upload_id,
+                        "PartNumber": number,
+                        "ContentLength": size,
+                    },
                     ExpiresIn=expires_in,
                 ),
+                size,
             )
-            for n in range(1, part_count + 1)
+            for number, size in parts
         ]
-        return upload_id, urls
+
+    def list_parts(self, bucket: str, key: str, upload_id: str) -> list[UploadedPart]:
+        """Every part S3 holds for the upload (ListParts, all pages)."""
+        found: list[UploadedPart] = []
+        try:
+            for page in self._s3.get_paginator("list_parts").paginate(
+                Bucket=bucket, Key=key, UploadId=upload_id
+            ):
+                found.extend(
+                    UploadedPart(p["PartNumber"], p["ETag"].strip('"'), p["Size"])
+                    for p in page.get("Parts", [])
+                )
+        except ClientError as err:
+            raise StorageError(
+                err.response["Error"]["Code"], err.response["Error"].get("Message", "")
+            ) from err
+        return found
 
     def complete_multipart(
         self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
-    ) -> str:
+    ) -> None:
         try:
-            result = self._s3.complete_multipart_upload(
+            self._s3.complete_multipart_upload(
                 Bucket=bucket,
                 Key=key,
                 UploadId=upload_id,
@@ -111,7 +112,6 @@ class ObjectStore:
             raise StorageError(
                 err.response["Error"]["Code"], err.response["Error"].get("Message", "")
             ) from err
-        return result.get("ETag", "").strip('"')
 
     def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None:
         try:
@@ -120,24 +120,63 @@ class ObjectStore:
             if err.response["Error"]["Code"] not in ("NoSuchUpload", "404"):
                 raise
 
+    def copy(
+        self, bucket: str, key: str, to_bucket: str, to_key: str, *, if_match: str | None = None
+    ) -> ObjectInfo:
+        """Server-side copy (managed: multipart above 5 GB). `if_match`: only the object whose
+        ETag is this one (else StorageError PreconditionFailed): the bytes a claim was made for."""
+        extra: dict[str, Any] = {"TaggingDirective": "REPLACE", "Tagging": "media-state=claimed"}
+        if if_match is not None:
+            extra["CopySourceIfMatch"] = f'"{if_match}"'
+        try:
+            self._s3.copy({"Bucket": bucket, "Key": key}, to_bucket, to_key, ExtraArgs=extra)
+        except ClientError as err:
+            code = err.response["Error"]["Code"]
+            raise StorageError(
+                "PreconditionFailed" if code in ("412", "PreconditionFailed") else code,
+                f"{key} is not the version that was claimed"
+                if code in ("412", "PreconditionFailed")
+                else code,
+            ) from err
+        copied = self.head(to_bucket, to_key)
+        if copied is None:
+            raise StorageError("NoSuchKey", f"the copy of {key} is missing")
+        return copied
+
     def presigned_get(
-        self, bucket: str, key: str, *, expires_in: int, download_name: str | None = None
+        self,
+        bucket: str,
+        key: str,
+        *,
+        expires_in: int,
+        download_name: str | None = None,
+        version_id: str | None = None,
     ) -> str:
         params: dict[str, Any] = {"Bucket": bucket, "Key": key}
         if download_name:
             params["ResponseContentDisposition"] = content_disposition(download_name)
+        if version_id:
+            params["VersionId"] = version_id
         return self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
 
-    def head(self, bucket: str, key: str) -> ObjectInfo | None:
+    def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo | None:
         try:
-            head = self._s3.head_object(Bucket=bucket, Key=key)
+            head = (
+                self._s3.head_object(Bucket=bucket, Key=key, VersionId=version_id)
+                if version_id
+                else self._s3.head_object(Bucket=bucket, Key=key)
+            )
         except ClientError as err:
             if err.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise
-        return ObjectInfo(head["ContentLength"], head["ETag"].strip('"'), head.get("ContentType"))
+        return ObjectInfo(
+            head["ContentLength"], head["ETag"].strip('"'), head.get("ContentType"), head.get("VersionId")
+        )
 
-    def read(self, bucket: str, key: str) -> bytes:
+    def read(self, bucket: str, key: str, version_id: str | None = None) -> bytes:
+        if version_id:
+            return self._s3.get_object(Bucket=bucket, Key=key, VersionId=version_id)["Body"].read()
         return self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
     def put(self, bucket: str, key: str, data: bytes, *, content_type: str) -> None:

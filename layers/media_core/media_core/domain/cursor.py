@@ -8,7 +8,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from media_core.domain.errors import InvalidRequest
@@ -24,11 +24,9 @@ def encode_cursor(key: Mapping[str, Any], scope: Mapping[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(
-    cursor: str, scope: Mapping[str, Any], *, attributes: Sequence[str], fixed: Mapping[str, str]
-) -> dict[str, str]:
-    """The index position in `cursor`, which must carry exactly `attributes` (strings) and the
-    `fixed` values (e.g. the owner partition of this query)."""
+def decode_cursor(cursor: str, scope: Mapping[str, Any]) -> dict[str, str]:
+    """The position in `cursor`, which must have been issued for this `scope`; the data layer
+    checks that the position itself belongs to the query's index partition."""
     bad = InvalidRequest("cursor", "not a cursor of this query; start again without one")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
@@ -38,11 +36,6 @@ def decode_cursor(
     if not isinstance(payload, dict) or payload.get("s") != _scope_hash(scope):
         raise bad
     key = payload.get("k")
-    if (
-        not isinstance(key, dict)
-        or set(key) != set(attributes)
-        or not all(isinstance(v, str) and 0 < len(v) <= 512 for v in key.values())
-        or any(key.get(name) != value for name, value in fixed.items())
-    ):
+    if not isinstance(key, dict) or not all(isinstance(v, str) for v in key.values()):
         raise bad
-    return key
+    return {str(k): v for k, v in key.items()}

@@ -39,6 +39,10 @@ class Unauthorized(DomainError):
     """No usable identity in the request context (-> 401)."""
 
 
+class QuotaExceeded(DomainError):
+    """The caller's quota does not allow this upload (-> 429); the message gives limit and use."""
+
+
 class Conflict(DomainError):
     """The request does not fit the record's current state (-> 409)."""
 

@@ -1,7 +1,11 @@
 """Object key scheme. Keys are made by the server only; a client's filename never becomes a path.
 
-uploads bucket:  uploads/{kind}/{owner}/{media_id}/original.{ext}
+uploads bucket:  uploads/{kind}/{owner}/{media_id}/original.{ext}   the inbox a presigned upload writes
+                 originals/{owner}/{media_id}/{etag}.{ext}          the pinned copy a processor claimed
 media bucket:    media/{owner}/{media_id}/{run_id}/{variant}.{ext}
+
+No upload policy can write under `originals/`: the bytes that were checked, processed and
+moderated are the bytes that are served, whatever is later posted to the inbox key.
 
 The kind prefix routes S3 notifications to the right queue (prefix filters, not suffix: S3 suffix
 filters are case-sensitive). A new processing run writes under a new run id, so variants can be
@@ -20,6 +24,7 @@ from media_core.domain.errors import Unauthorized
 from media_core.domain.models import Kind
 
 UPLOADS_PREFIX = "uploads/"
+ORIGINALS_PREFIX = "originals/"
 MEDIA_PREFIX = "media/"
 _OWNER = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _MEDIA_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -49,6 +54,14 @@ def kind_prefix(kind: Kind) -> str:
 
 def original_key(kind: Kind, owner: str, media_id: str, extension: str) -> str:
     return f"{kind_prefix(kind)}{check_owner(owner)}/{media_id}/original.{extension}"
+
+
+def pinned_original_key(owner: str, media_id: str, etag: str, extension: str) -> str:
+    return f"{originals_prefix(owner, media_id)}{re.sub(r'[^A-Za-z0-9-]', '_', etag)}.{extension}"
+
+
+def originals_prefix(owner: str, media_id: str) -> str:
+    return f"{ORIGINALS_PREFIX}{check_owner(owner)}/{media_id}/"
 
 
 def variant_key(owner: str, media_id: str, run_id: str, name: str, extension: str) -> str:

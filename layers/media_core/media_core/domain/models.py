@@ -13,6 +13,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def iso_timestamp(ts: datetime) -> str:
+    """UTC ISO-8601 with a `Z`: sorts as text in index keys and reads back with fromisoformat."""
+    return ts.isoformat().replace("+00:00", "Z")
+
+
 class Kind(StrEnum):
     IMAGE = "image"
     VIDEO = "video"
@@ -65,6 +70,9 @@ class Original(BaseModel):
     size: int
     etag: str | None = None
     sha256: str | None = None
+    # The pinned copy of the version that was claimed (media_core.domain.keys): downloads and
+    # reprocessing use only this, never the inbox key a presigned upload can write again.
+    stored_key: str | None = None
 
 
 class EntityRef(BaseModel):
@@ -108,6 +116,8 @@ class MediaRecord(BaseModel):
     run_id: str | None = None
     # Set by a reprocess request; the next claim of the settled record accepts it once.
     reprocess_requested: str | None = None
+    # A deleted record whose objects are not all removed yet: the cleanup job finishes the job.
+    purge_pending: bool = False
     duplicate_of: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)

@@ -6,14 +6,14 @@ from pathlib import Path
 
 from media_core.domain.keys import variant_key
 from media_core.domain.models import Variant
-from media_core.dal.s3 import ObjectStore
+from media_core.ports import ObjectStorage
 
 
 class VariantWriter:
     """Writes variants under media/{owner}/{media_id}/{run_id}/ and remembers every key, so a
     failed run leaves nothing half-written behind."""
 
-    def __init__(self, store: ObjectStore, bucket: str, owner: str, media_id: str, run_id: str) -> None:
+    def __init__(self, store: ObjectStorage, bucket: str, owner: str, media_id: str, run_id: str) -> None:
         self._store = store
         self._bucket = bucket
         self._owner = owner

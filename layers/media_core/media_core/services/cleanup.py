@@ -8,22 +8,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import islice
 
-from media_core.dal.dynamo.audit import SYSTEM_ACTOR
-from media_core.services.deletion import MediaDeleter
+from media_core.domain.audit import SYSTEM_ACTOR
 from media_core.domain.models import Status, utc_now
+from media_core.ports import RecordsByStatus
+from media_core.services.deletion import MediaDeleter
 from media_core.settings import CleanupSettings
-from media_core.dal.dynamo.status_index import StatusIndex
 
 
 @dataclass(frozen=True)
 class CleanupReport:
     never_uploaded: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    purged: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Cleanup:
-    index: StatusIndex
+    index: RecordsByStatus
     deleter: MediaDeleter
     settings: CleanupSettings
 
@@ -41,4 +42,11 @@ class Cleanup:
             reason = f"failed more than {self.settings.failed_retention_days} days ago"
             if self.deleter.delete_if_unchanged(record, f"{SYSTEM_ACTOR}:cleanup", reason):
                 report.failed.append(record.media_id)
+        # Deletes whose objects were not all removed (a failed S3 call): resume them.
+        pending = now - timedelta(minutes=5)
+        for record in islice(self.index.changed_before(Status.DELETED, pending), limit):
+            if record.purge_pending and self.deleter.delete_if_unchanged(
+                record, f"{SYSTEM_ACTOR}:cleanup", "deletion resumed"
+            ):
+                report.purged.append(record.media_id)
         return report

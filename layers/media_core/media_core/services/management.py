@@ -8,27 +8,25 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from media_core.domain.access import Caller, is_manager, require_admin
 from media_core.api.models import DeleteOutcome, MediaUpdate, ModerationRequest
-from media_core.dal.dynamo.audit import AuditAction, AuditLog
-from media_core.services.deletion import MediaDeleter
+from media_core.domain.access import Caller, is_manager, require_admin
+from media_core.domain.audit import AuditAction
 from media_core.domain.errors import Conflict, InvalidRequest, InvalidTransition, NotFound
 from media_core.domain.models import EntityRef, MediaRecord, Moderation, Status
-from media_core.dal.dynamo.repository import MediaRepository
+from media_core.ports import AuditTrail, MediaRecords, ObjectStorage, WorkSubmitter
+from media_core.services.deletion import MediaDeleter
 from media_core.settings import ManageSettings
-from media_core.dal.s3 import ObjectStore
-from media_core.dal.queue import WorkQueue
 
 REPROCESSABLE = (Status.READY, Status.FAILED)
 
 
 @dataclass
 class MediaManagement:
-    repository: MediaRepository
-    store: ObjectStore
-    audit: AuditLog
+    repository: MediaRecords
+    store: ObjectStorage
+    audit: AuditTrail
     deleter: MediaDeleter
-    queue: WorkQueue
+    queue: WorkSubmitter
     settings: ManageSettings
 
     def _managed(self, caller: Caller, media_id: str, *, tombstones: bool = False) -> MediaRecord:
@@ -63,7 +61,7 @@ class MediaManagement:
             changes["is_primary"] = request.is_primary
         demote = None
         if changes.get("is_primary") and entity is not None:
-            current = self.repository.primary_of(entity.type, entity.id)
+            current = self.repository.primary_of(record.owner, entity.type, entity.id)
             if current is not None and current.media_id != record.media_id:
                 demote = current
         updated = self.repository.update(record, changes, demote=demote)
@@ -103,8 +101,9 @@ class MediaManagement:
             raise Conflict(
                 f"media {media_id} is {record.status.value}; only ready or failed media is reprocessed"
             )
-        original = self.store.head(self.settings.uploads_bucket, record.original.key)
-        if original is None:
+        pinned = record.original.stored_key
+        original = self.store.head(self.settings.uploads_bucket, pinned) if pinned else None
+        if original is None or record.original.etag is None:
             raise Conflict(f"the original of media {media_id} is gone; upload it again")
         updated = self.repository.update(record, {"reprocess_requested": uuid.uuid4().hex})
         self.queue.send_object_created(
@@ -112,7 +111,7 @@ class MediaManagement:
             self.settings.uploads_bucket,
             record.original.key,
             original.size,
-            original.etag,
+            record.original.etag,
         )
         self.audit.record(media_id, AuditAction.REPROCESS_REQUESTED, caller.sub)
         return updated

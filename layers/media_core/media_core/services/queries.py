@@ -6,9 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, ConditionBase, Key
-
-from media_core.domain.access import Caller, can_view, is_manager, require_admin, visible_record
 from media_core.api.models import (
     Activity,
     ActivityEntry,
@@ -19,65 +16,41 @@ from media_core.api.models import (
     OriginalView,
     VariantView,
 )
-from media_core.dal.dynamo.audit import AuditAction, AuditLog
+from media_core.domain.access import (
+    Caller,
+    can_view,
+    is_manager,
+    public_metadata,
+    require_admin,
+    visible_record,
+)
+from media_core.domain.audit import AuditAction
 from media_core.domain.cursor import decode_cursor, encode_cursor
 from media_core.domain.errors import Conflict, NotFound
 from media_core.domain.keys import sanitize_filename
-from media_core.domain.models import Kind, MediaRecord, Moderation, Status, Visibility
-from media_core.dal.dynamo.repository import (
-    INDEX_BY_ENTITY,
-    INDEX_BY_MODERATION,
-    INDEX_BY_OWNER,
-    INDEX_KEYS,
-    MediaRepository,
-    Page,
-)
-from media_core.settings import QuerySettings
-from media_core.dal.s3 import ObjectStore
+from media_core.domain.models import MediaRecord, Moderation, Status, Visibility
+from media_core.domain.paging import MediaFilter, Page, Position
+from media_core.ports import AuditTrail, MediaRecords, ObjectStorage
+from media_core.settings import ModerationMode, QuerySettings
 
-
-@dataclass(frozen=True)
-class MediaFilter:
-    kind: Kind | None = None
-    status: Status | None = None
-    tag: str | None = None
-    moderation: Moderation | None = None
-    entity_type: str | None = None
-    entity_id: str | None = None
-
-    def expression(self) -> ConditionBase | None:
-        parts: list[ConditionBase] = []
-        if self.kind:
-            parts.append(Attr("kind").eq(self.kind.value))
-        if self.status:
-            parts.append(Attr("status").eq(self.status.value))
-        if self.tag:
-            parts.append(Attr("tags").contains(self.tag))
-        if self.moderation:
-            parts.append(Attr("moderation").eq(self.moderation.value))
-        if self.entity_type and self.entity_id:
-            parts.append(Attr("entity_pk").eq(f"ENTITY#{self.entity_type}#{self.entity_id}"))
-        if not parts:
-            return None
-        combined = parts[0]
-        for part in parts[1:]:
-            combined = combined & part
-        return combined
-
-    def scope(self) -> dict[str, Any]:
-        return {k: v for k, v in vars(self).items() if v is not None}
+__all__ = ["MediaFilter", "MediaQueries"]
 
 
 @dataclass
 class MediaQueries:
-    repository: MediaRepository
-    store: ObjectStore
+    repository: MediaRecords
+    store: ObjectStorage
     settings: QuerySettings
-    audit: AuditLog | None = field(default=None)
+    audit: AuditTrail | None = field(default=None)
+
+    @property
+    def _post_moderation(self) -> bool:
+        return self.settings.moderation_mode == ModerationMode.POST
 
     # ------------------------------------------------------------------ one record
     def get(self, caller: Caller, media_id: str) -> MediaView:
-        return self.view(visible_record(caller, self.repository.get(media_id), media_id))
+        record = visible_record(caller, self.repository.get(media_id), media_id, self._post_moderation)
+        return self.view(record, caller)
 
     def _url(self, record: MediaRecord, key: str) -> str:
         base = self.settings.public_base
@@ -87,11 +60,15 @@ class MediaQueries:
             self.settings.media_bucket, key, expires_in=self.settings.download_url_ttl_seconds
         )
 
-    def view(self, record: MediaRecord) -> MediaView:
+    def view(self, record: MediaRecord, caller: Caller | None = None) -> MediaView:
+        """The full record for its owner and admins (`caller` None: the owner's own write paths),
+        the public view for anyone else."""
         variants = {
             name: VariantView(url=self._url(record, v.key), **v.model_dump(exclude={"key"}))
             for name, v in record.variants.items()
         }
+        if caller is not None and not is_manager(caller, record):
+            return self._public_view(record, variants)
         return MediaView(
             media_id=record.media_id,
             owner=record.owner,
@@ -119,84 +96,91 @@ class MediaQueries:
             version=record.version,
         )
 
+    def _public_view(self, record: MediaRecord, variants: dict[str, VariantView]) -> MediaView:
+        return MediaView(
+            media_id=record.media_id,
+            owner=None,
+            kind=record.kind,
+            status=record.status,
+            failure_reason=None,
+            original=OriginalView(filename="", content_type=record.original.content_type, size=0),
+            variants=variants,
+            metadata=public_metadata(record.metadata),
+            entity=EntityView(type=record.entity.type, id=record.entity.id) if record.entity else None,
+            is_primary=record.is_primary,
+            visibility=record.visibility,
+            tags=record.tags,
+            alt_text=record.alt_text,
+            caption=record.caption,
+            moderation=record.moderation,
+            moderation_reason=None,
+            duplicate_of=[],
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            version=record.version,
+        )
+
     # ------------------------------------------------------------------ lists
-    def _page(
-        self,
-        index: str,
-        partition: str,
-        scope: dict[str, Any],
-        *,
-        page_size: int,
-        cursor: str | None,
-        newest_first: bool,
-        filter_expression: ConditionBase | None = None,
-        caller: Caller | None = None,
-    ) -> MediaPage:
-        pk_name, sk_name = INDEX_KEYS[index]
-        start = (
-            decode_cursor(
-                cursor, scope, attributes=("pk", "sk", pk_name, sk_name), fixed={pk_name: partition}
-            )
-            if cursor
-            else None
-        )
-        page: Page = self.repository.query_page(
-            index,
-            Key(pk_name).eq(partition),
-            page_size=page_size,
-            start_key=start,
-            newest_first=newest_first,
-            filter_expression=filter_expression,
-            accept=(lambda r: can_view(caller, r)) if caller is not None else None,
-        )
+    def _page_of(self, page: Page, scope: dict[str, Any], caller: Caller | None = None) -> MediaPage:
         return MediaPage(
-            items=[self.view(r) for r in page.records],
-            next=encode_cursor(page.next_key, scope) if page.next_key else None,
+            items=[self.view(r, caller) for r in page.records],
+            next=encode_cursor(page.next_position, scope) if page.next_position else None,
         )
+
+    @staticmethod
+    def _start(cursor: str | None, scope: dict[str, Any]) -> Position | None:
+        return decode_cursor(cursor, scope) if cursor else None
 
     def list_mine(
         self, caller: Caller, media_filter: MediaFilter, *, page_size: int, cursor: str | None
     ) -> MediaPage:
         """The caller's media, newest first: one Query on ByOwner per read (filters applied by
         DynamoDB as a FilterExpression)."""
-        return self._page(
-            INDEX_BY_OWNER,
-            f"OWNER#{caller.sub}",
-            {"route": "mine", "owner": caller.sub, **media_filter.scope()},
-            page_size=page_size,
-            cursor=cursor,
-            newest_first=True,
-            filter_expression=media_filter.expression(),
+        scope = {"route": "mine", "owner": caller.sub, **media_filter.scope()}
+        page = self.repository.list_owned(
+            caller.sub, media_filter, page_size=page_size, after=self._start(cursor, scope)
         )
+        return self._page_of(page, scope)
 
     def gallery(
-        self, caller: Caller, entity_type: str, entity_id: str, *, page_size: int, cursor: str | None
+        self,
+        caller: Caller,
+        entity_type: str,
+        entity_id: str,
+        *,
+        owner: str | None = None,
+        page_size: int,
+        cursor: str | None,
     ) -> MediaPage:
-        """An entity's media, the primary item first, then oldest first; only what the caller may see."""
-        partition = f"ENTITY#{entity_type}#{entity_id}"
-        return self._page(
-            INDEX_BY_ENTITY,
-            partition,
-            {"route": "entity", "entity": partition, "caller": caller.sub, "admin": caller.is_admin},
+        """An entity's gallery, which belongs to the entity's owner (the caller's by default): the
+        primary item first, then oldest first; only what the caller may see."""
+        owner = owner or caller.sub
+        scope = {
+            "route": "entity",
+            "owner": owner,
+            "entity": f"{entity_type}/{entity_id}",
+            "caller": caller.sub,
+            "admin": caller.is_admin,
+        }
+        page = self.repository.list_entity(
+            owner,
+            entity_type,
+            entity_id,
             page_size=page_size,
-            cursor=cursor,
-            newest_first=False,
-            caller=caller,
+            after=self._start(cursor, scope),
+            accept=lambda r: can_view(caller, r, self._post_moderation),
         )
+        return self._page_of(page, scope, caller)
 
     def moderation_queue(
         self, caller: Caller, moderation: Moderation, *, page_size: int, cursor: str | None
     ) -> MediaPage:
         require_admin(caller)
-        partition = f"MODERATION#{moderation.value}"
-        return self._page(
-            INDEX_BY_MODERATION,
-            partition,
-            {"route": "moderation", "moderation": moderation.value},
-            page_size=page_size,
-            cursor=cursor,
-            newest_first=True,
+        scope = {"route": "moderation", "moderation": moderation.value}
+        page = self.repository.list_moderation(
+            moderation, page_size=page_size, after=self._start(cursor, scope)
         )
+        return self._page_of(page, scope)
 
     # ------------------------------------------------------------------ counters
     def stats(self, caller: Caller, everyone: bool) -> MediaStats:
@@ -215,12 +199,18 @@ class MediaQueries:
     def download_url(self, caller: Caller, media_id: str, variant: str | None) -> str:
         """A presigned GET of the original (or a variant) whose Content-Disposition carries the
         sanitised original file name; the download is audited."""
-        record = visible_record(caller, self.repository.get(media_id), media_id)
+        record = visible_record(caller, self.repository.get(media_id), media_id, self._post_moderation)
         name = sanitize_filename(record.original.filename)
         if variant is None:
+            # Originals (EXIF, GPS and all) are for the owner and admins only, and only the
+            # pinned copy that was checked: never the inbox key an upload URL can write again.
+            if not is_manager(caller, record):
+                raise NotFound(f"media {media_id} has no downloadable original")
             if record.status == Status.AWAITING_UPLOAD:
                 raise Conflict(f"media {media_id} has not been uploaded yet")
-            bucket, key = self.settings.uploads_bucket, record.original.key
+            if record.original.stored_key is None:
+                raise Conflict(f"media {media_id} is still being checked; its original is not available yet")
+            bucket, key = self.settings.uploads_bucket, record.original.stored_key
         else:
             chosen = record.variants.get(variant)
             if chosen is None:

@@ -11,11 +11,10 @@ from datetime import datetime, timedelta
 from aws_lambda_powertools import Logger
 
 from media_core.domain.errors import InvalidTransition
+from media_core.domain.guards import RecordGuard
 from media_core.domain.keys import media_prefix
 from media_core.domain.models import Kind, Status, utc_now
-from media_core.dal.dynamo.repository import MediaRepository
-from media_core.dal.dynamo.status_index import StatusIndex
-from media_core.dal.s3 import ObjectStore
+from media_core.ports import MediaRecords, ObjectStorage, RecordsByStatus
 
 logger = Logger(child=True)
 
@@ -32,9 +31,9 @@ def _minutes(delta: timedelta) -> str:
 
 @dataclass
 class Reaper:
-    repository: MediaRepository
-    index: StatusIndex
-    store: ObjectStore
+    repository: MediaRecords
+    index: RecordsByStatus
+    store: ObjectStorage
     media_bucket: str
     # How long a record may stay `processing` per kind: the queue's visibility timeout (a retry
     # re-claims and refreshes the record before then) plus the function's timeout, plus margin.
@@ -58,7 +57,7 @@ class Reaper:
                     record,
                     Status.FAILED,
                     changes={"failure_reason": reason, "variants": {}},
-                    extra_condition=("#run = :run", {"#run": "run_id"}, {":run": record.run_id}),
+                    guard=RecordGuard(run_id=record.run_id),
                 )
             except InvalidTransition:
                 continue  # it finished (or was re-claimed) meanwhile

@@ -10,38 +10,18 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Key
 
-from media_core.domain.models import utc_now
-from media_core.dal.dynamo.repository import from_dynamo, media_pk, to_dynamo
+from media_core.dal.dynamo.convert import from_dynamo, to_dynamo
+from media_core.dal.dynamo.keys import AUDIT_PREFIX, media_pk
+from media_core.dal.dynamo.paging import query_items
+from media_core.domain.audit import AuditAction, AuditEntry
+from media_core.domain.models import iso_timestamp, utc_now
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
-
-AUDIT_PREFIX = "AUDIT#"
-SYSTEM_ACTOR = "system"
-
-
-class AuditAction(StrEnum):
-    UPLOADED = "uploaded"
-    PROCESSED = "processed"
-    FAILED = "failed"
-    DOWNLOADED = "downloaded"
-    UPDATED = "updated"
-    MODERATED = "moderated"
-    REPROCESS_REQUESTED = "reprocess_requested"
-    DELETED = "deleted"
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    action: AuditAction
-    actor: str
-    at: datetime
-    details: dict[str, Any]
 
 
 @dataclass
@@ -59,7 +39,7 @@ class AuditLog:
         now: datetime | None = None,
     ) -> None:
         at = now or utc_now()
-        stamp = at.isoformat().replace("+00:00", "Z")
+        stamp = iso_timestamp(at)
         self.table.put_item(
             Item={
                 "pk": media_pk(media_id),
@@ -73,22 +53,17 @@ class AuditLog:
         )
 
     def entries(self, media_id: str, limit: int = 1000) -> list[AuditEntry]:
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(media_pk(media_id)) & Key("sk").begins_with(AUDIT_PREFIX)
-        }
+        condition = Key("pk").eq(media_pk(media_id)) & Key("sk").begins_with(AUDIT_PREFIX)
         found: list[AuditEntry] = []
-        while len(found) < limit:
-            page = self.table.query(**kwargs)
-            for item in page.get("Items", []):
-                found.append(
-                    AuditEntry(
-                        action=AuditAction(str(item["action"])),
-                        actor=str(item["actor"]),
-                        at=datetime.fromisoformat(str(item["at"]).replace("Z", "+00:00")),
-                        details=from_dynamo(item.get("details") or {}),
-                    )
+        for item in query_items(self.table, KeyConditionExpression=condition):
+            found.append(
+                AuditEntry(
+                    action=AuditAction(str(item["action"])),
+                    actor=str(item["actor"]),
+                    at=datetime.fromisoformat(str(item["at"]).replace("Z", "+00:00")),
+                    details=from_dynamo(item.get("details") or {}),
                 )
-            if "LastEvaluatedKey" not in page:
+            )
+            if len(found) == limit:
                 break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return found[:limit]
+        return found

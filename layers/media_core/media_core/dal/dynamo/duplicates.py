@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from boto3.dynamodb.conditions import Key
 
+from media_core.dal.dynamo.keys import duplicate_band_pk, duplicate_exact_pk
+from media_core.dal.dynamo.paging import query_items
 from media_core.domain.similarity import hamming, hash_bands
 
 if TYPE_CHECKING:
@@ -27,19 +29,13 @@ class DuplicateIndex:
     max_distance: int = 6
 
     def _exact_pk(self, owner: str, sha256: str) -> str:
-        return f"DUP#{owner}#sha256#{sha256}"
+        return duplicate_exact_pk(owner, sha256)
 
     def _band_pks(self, owner: str, phash: int) -> list[str]:
-        return [f"DUP#{owner}#phash#{band}" for band in hash_bands(phash, self.max_distance)]
+        return [duplicate_band_pk(owner, str(band)) for band in hash_bands(phash, self.max_distance)]
 
     def _query(self, pk: str) -> Iterable[Mapping[str, object]]:
-        kwargs: dict[str, object] = {"KeyConditionExpression": Key("pk").eq(pk)}
-        while True:
-            page = self.table.query(**kwargs)  # type: ignore[arg-type]
-            yield from page.get("Items", [])
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return query_items(self.table, KeyConditionExpression=Key("pk").eq(pk))
 
     def find(self, owner: str, media_id: str, sha256: str, phash: int | None) -> list[str]:
         """Ids of the owner's other media that are exact copies (first) or near copies."""

@@ -5,19 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from boto3.dynamodb.conditions import Key
 
-from media_core.domain.models import MediaRecord, Status
-from media_core.dal.dynamo.repository import INDEX_BY_STATUS, item_to_record
+from media_core.dal.dynamo.keys import INDEX_BY_STATUS, item_to_record, status_partition
+from media_core.dal.dynamo.paging import query_items
+from media_core.domain.models import MediaRecord, Status, iso_timestamp
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
-
-
-def _iso(ts: datetime) -> str:
-    return ts.isoformat().replace("+00:00", "Z")
 
 
 class StatusIndex:
@@ -26,15 +23,6 @@ class StatusIndex:
 
     def changed_before(self, status: Status, before: datetime) -> Iterator[MediaRecord]:
         """Records in `status` whose last change is older than `before` (index order: oldest first)."""
-        kwargs: dict[str, Any] = {
-            "IndexName": INDEX_BY_STATUS,
-            "KeyConditionExpression": Key("status_pk").eq(f"STATUS#{status.value}")
-            & Key("status_sk").lt(_iso(before)),
-        }
-        while True:
-            page = self._table.query(**kwargs)
-            for item in page.get("Items", []):
-                yield item_to_record(item)
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        condition = Key("status_pk").eq(status_partition(status)) & Key("status_sk").lt(iso_timestamp(before))
+        for item in query_items(self._table, IndexName=INDEX_BY_STATUS, KeyConditionExpression=condition):
+            yield item_to_record(item)

@@ -14,10 +14,10 @@ import ffmpeg
 import numpy as np
 from PIL import Image
 
+from media_core.domain.errors import MediaRejected
 from media_core.engines.av import runner
 from media_core.engines.av.limits import AudioLimits, AudioSettings, check_audio
 from media_core.engines.av.probe import MediaInfo, probe
-from media_core.domain.errors import MediaRejected
 
 CONTENT_TYPE_MP3 = "audio/mpeg"
 WAVEFORM_RATE = 8000  # Hz: plenty for a peak envelope, 16 kB/s of PCM to scan

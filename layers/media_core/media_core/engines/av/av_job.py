@@ -11,11 +11,12 @@ Errors: `MediaRejected` (bad file: mark the record failed with `.message`), `Sou
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from aws_lambda_powertools import Logger
 
 from media_core.engines.av import runner
 from media_core.engines.av.audio import (
@@ -27,12 +28,18 @@ from media_core.engines.av.audio import (
     waveform,
 )
 from media_core.engines.av.budget import DEFAULT_RESERVE_S, check_budget, estimate_transcode_s
-from media_core.engines.av.limits import AudioLimits, AudioSettings, TranscodeSettings, VideoLimits, check_video
+from media_core.engines.av.limits import (
+    AudioLimits,
+    AudioSettings,
+    TranscodeSettings,
+    VideoLimits,
+    check_video,
+)
 from media_core.engines.av.poster import Poster, extract_poster
 from media_core.engines.av.probe import probe
 from media_core.engines.av.transcode import CONTENT_TYPE_MP4, TranscodeMode, plan_transcode, transcode_video
 
-logger = logging.getLogger(__name__)
+logger = Logger(child=True)
 
 VIDEO_OUTPUT_NAME = "video.mp4"
 AUDIO_OUTPUT_NAME = "audio.mp3"
@@ -136,12 +143,12 @@ def process_video(
     timings["transcode_s"] = time.perf_counter() - mark
     timings["total_s"] = time.perf_counter() - started
     logger.info(
-        "video %s: mode=%s (%s) est=%.1fs took=%.1fs",
-        out_path.name,
-        plan.mode,
-        plan.reason,
-        estimate,
-        timings["transcode_s"],
+        "video transcoded",
+        output=out_path.name,
+        mode=plan.mode,
+        reason=plan.reason,
+        estimate_s=round(estimate, 1),
+        took_s=round(timings["transcode_s"], 1),
     )
 
     output = OutputFile(

@@ -12,11 +12,11 @@ from __future__ import annotations
 import math
 import os
 
+from media_core.domain.errors import MediaRejected
 from media_core.engines.av.limits import TranscodeSettings
 from media_core.engines.av.poster import fit_within
 from media_core.engines.av.probe import MediaInfo
 from media_core.engines.av.transcode import TranscodePlan, plan_transcode
-from media_core.domain.errors import MediaRejected
 
 REFERENCE_PIXELS = 1920 * 1080
 REFERENCE_FPS = 30.0

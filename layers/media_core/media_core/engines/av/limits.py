@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from media_core.engines.av.probe import MediaInfo, format_duration
 from media_core.domain.errors import MediaRejected
+from media_core.engines.av.probe import MediaInfo, format_duration
 
 X264_PRESETS = (
     "ultrafast",

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import ffmpeg
 from PIL import Image
 
+from media_core.domain.errors import MediaRejected
 from media_core.engines.av import runner
 from media_core.engines.av.probe import MediaInfo
-from media_core.domain.errors import MediaRejected
 
 POSTER_TIMEOUT_S = 60.0
 POSTER_AT_S = 1.0

@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from typing import Any
 
+from media_core.domain.errors import MediaRejected
 from media_core.engines.av import runner
 from media_core.engines.av.binaries import find_binaries
-from media_core.domain.errors import MediaRejected
 
 PROBE_TIMEOUT_S = 60.0
 # Tags worth showing in a player. Everything else (GPS location, device make/model, encoder, dates

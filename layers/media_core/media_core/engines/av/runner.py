@@ -9,7 +9,6 @@ scheme's own transport for URLs) and `-format_whitelist` (the demuxers the kind 
 from __future__ import annotations
 
 import contextlib
-import logging
 import re
 import subprocess
 from collections.abc import Callable, Sequence
@@ -17,12 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from media_core.engines.av.binaries import ca_bundle, find_binaries
+from aws_lambda_powertools import Logger
+
 from media_core.domain.errors import MediaRejected
+from media_core.engines.av.binaries import ca_bundle, find_binaries
 
 T = TypeVar("T")
 
-logger = logging.getLogger(__name__)
+logger = Logger(child=True)
 
 # Demuxer short names accepted per kind (mov covers mp4/m4a/3gp/mov; matroska covers webm/mkv).
 VIDEO_DEMUXERS: tuple[str, ...] = ("mov", "matroska", "avi", "mpegts", "mpeg", "flv", "asf", "ogg")
@@ -123,7 +124,16 @@ def explain_failure(stderr: str, source: str, demuxers: Sequence[str]) -> Except
     return MediaRejected(f"unreadable media: {_last_line(stderr) or 'ffmpeg failed'}")
 
 
+_SIGNED_QUERY = re.compile(r"(https?://[^\s?'\"]+)\?[^\s'\"]*")
+
+
+def redact(text: str) -> str:
+    """Presigned URLs carry credentials: never in a log or a failure reason (only their path)."""
+    return _SIGNED_QUERY.sub(r"\1?<signature removed>", text)
+
+
 def _last_line(stderr: str) -> str:
+    stderr = redact(stderr)
     lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
     line = lines[-1] if lines else ""
     return re.sub(r"^\[[^\]]+\]\s*", "", line)[:200]
@@ -138,7 +148,7 @@ def run(
     timeout_reason: str = "processing took too long",
 ) -> RunResult:
     """Run one ffmpeg/ffprobe command; on failure raise what `explain_failure` says."""
-    logger.debug("running %s", " ".join(args))
+    logger.debug("running ffmpeg", command=redact(" ".join(args)))
     try:
         proc = subprocess.run(
             list(args), capture_output=True, timeout=timeout_s, check=False, stdin=subprocess.DEVNULL
@@ -149,7 +159,7 @@ def run(
         raise MediaRejected(timeout_reason) from exc
     stderr = proc.stderr.decode(errors="replace")
     if proc.returncode != 0:
-        logger.info("ffmpeg failed (rc=%s): %s", proc.returncode, stderr[-2000:])
+        logger.info("ffmpeg failed", returncode=proc.returncode, stderr=redact(stderr[-2000:]))
         raise explain_failure(stderr, source, demuxers)
     return RunResult(stdout=proc.stdout, stderr=stderr)
 

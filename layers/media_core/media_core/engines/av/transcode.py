@@ -27,11 +27,11 @@ from typing import Any, Literal
 
 import ffmpeg
 
+from media_core.domain.errors import MediaRejected
 from media_core.engines.av import runner
 from media_core.engines.av.limits import TranscodeSettings
 from media_core.engines.av.poster import fit_within
 from media_core.engines.av.probe import MediaInfo, probe
-from media_core.domain.errors import MediaRejected
 
 CONTENT_TYPE_MP4 = "video/mp4"
 COPY_VIDEO_PROFILES = frozenset({"Baseline", "Constrained Baseline", "Main", "High"})

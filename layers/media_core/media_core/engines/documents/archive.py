@@ -9,8 +9,8 @@ import re
 import zipfile
 from typing import Any
 
-from media_core.engines.documents.limits import DocumentLimits
 from media_core.domain.errors import MediaRejected
+from media_core.engines.documents.limits import DocumentLimits
 
 __all__ = ["human_bytes", "inspect_docx", "inspect_zip", "open_zip"]
 

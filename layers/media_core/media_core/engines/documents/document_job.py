@@ -8,11 +8,11 @@ from typing import Any
 
 from PIL import Image
 
+from media_core.domain.errors import MediaRejected
 from media_core.engines.documents.archive import human_bytes, inspect_docx, inspect_zip, open_zip
 from media_core.engines.documents.limits import DocumentLimits
 from media_core.engines.documents.pdf import inspect_pdf
 from media_core.engines.documents.text import inspect_text
-from media_core.domain.errors import MediaRejected
 from media_core.engines.imaging.sniff import sniff
 
 __all__ = ["DOCUMENT_TYPES", "ProcessedDocument", "document_type", "process_document"]

@@ -9,8 +9,8 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image
 
-from media_core.engines.documents.limits import DocumentLimits
 from media_core.domain.errors import MediaRejected
+from media_core.engines.documents.limits import DocumentLimits
 
 __all__ = ["inspect_pdf"]
 

@@ -125,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     ls.add_argument("--status", choices=[s.value for s in models.Status])
     ls.add_argument("--tag")
     ls.add_argument("--json", action="store_true", help="one JSON record per line")
+    ls.add_argument("--page-size", type=int, default=100, metavar="N", help="records per request (1-100)")
 
     get = commands.add_parser("get", parents=[common], help="print a record as JSON")
     get.add_argument("media_id", metavar="ID")
@@ -257,7 +258,7 @@ def _human(size: int) -> str:
 
 def cmd_ls(args: argparse.Namespace, client: MediaClient, output: Output) -> int:
     filters: dict[str, str] = {"kind": args.kind or "", "status": args.status or "", "tag": args.tag or ""}
-    for record in client.iter_media(filters):
+    for record in client.iter_media(filters, page_size=args.page_size):
         if args.json:
             output.result(record.model_dump_json())
         else:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from moto.s3.models import S3Backend
+from moto.s3.responses import S3Response
 
 from local_stack.stack import LocalStack
 from tests.clients.conftest import MIB, Cli
@@ -23,33 +23,41 @@ from tests.support.flow import get_media
 pytestmark = pytest.mark.e2e
 
 PART = 5 * MIB
+SLOW_DOWN = "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
 
 
 class PartCounter:
-    """Wraps the emulated bucket's UploadPart: records each part that arrives, and can hold one
-    part number until released, then refuse it (so the bucket never stores it)."""
+    """Wraps the emulated bucket's UploadPart handler: records each part that arrives, can hold one
+    part number until released and then refuse it, and can answer 503 SlowDown to a part once
+    (neither of those is stored)."""
 
     def __init__(self) -> None:
         self.received: list[tuple[str, int]] = []
         self.hold: int | None = None
+        self.fail_once: set[int] = set()
         self.holding = threading.Event()
         self.release = threading.Event()
         self._lock = threading.Lock()
 
     def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        original = S3Backend.upload_part
+        original = S3Response.upload_part
         counter = self
 
-        def upload_part(backend: Any, bucket_name: str, multipart_id: str, part_id: int, value: bytes) -> Any:
+        def upload_part(handler: Any) -> Any:
+            upload_id, number = handler._get_param("uploadId"), handler._get_int_param("partNumber")
             with counter._lock:
-                counter.received.append((multipart_id, int(part_id)))
-            if counter.hold is not None and int(part_id) == counter.hold:
+                counter.received.append((upload_id, number))
+                fail = number in counter.fail_once
+                counter.fail_once.discard(number)
+            if fail:
+                return 503, {}, SLOW_DOWN
+            if number == counter.hold:
                 counter.holding.set()
                 counter.release.wait(60)
-                raise ConnectionAbortedError("the client went away before this part was stored")
-            return original(backend, bucket_name, multipart_id, part_id, value)
+                return 500, {}, SLOW_DOWN  # the client is gone by now: the part is not stored
+            return original(handler)
 
-        monkeypatch.setattr(S3Backend, "upload_part", upload_part)
+        monkeypatch.setattr(S3Response, "upload_part", upload_part)
 
 
 @pytest.fixture
@@ -106,3 +114,20 @@ def test_a_killed_multipart_upload_resumes_without_resending_the_parts_the_bucke
     assert {upload_id for upload_id, _ in parts.received} == first_upload
     # And the finished upload leaves no state behind
     assert list(state_dir.glob("*.json")) == []
+
+
+def test_a_part_the_bucket_fails_is_retried_and_the_upload_completes(
+    cli: Cli, stack: LocalStack, parts: PartCounter, tmp_path: Path
+):
+    # Given an 11 MiB file (3 parts) and a bucket that fails part 2 the first time
+    big = tmp_path / "retry.txt"
+    big.write_bytes(b"retry me, please, once more\n" * ((2 * PART + 1_000_000) // 28))
+    parts.fail_once = {2}
+    # When it is uploaded one part at a time
+    run = cli("upload", str(big), "--jobs", "1", "--multipart-threshold", "5MiB", "--wait")
+    # Then part 2 was sent twice, the others once, and the file is ready
+    assert run.code == 0, run.err
+    assert [n for _, n in parts.received] == [1, 2, 2, 3]
+    assert "retrying part 2" in run.err
+    media_id = run.lines[-1].split(": ", 1)[1].split(" ", 1)[0]
+    assert get_media(stack, cli.user, media_id).json()["status"] == "ready"

@@ -55,6 +55,8 @@ class Output:
     def __init__(self, out: TextIO, err: TextIO, quiet: bool) -> None:
         self.out, self.err, self.quiet = out, err, quiet
         self._lock = threading.Lock()
+        # While progress bars are live, errors go through their console so a redraw never hides them.
+        self.live: Console | None = None
 
     def result(self, line: str) -> None:
         with self._lock:
@@ -62,7 +64,10 @@ class Output:
 
     def error(self, line: str) -> None:
         with self._lock:
-            print(line, file=self.err, flush=True)
+            if self.live is not None:
+                self.live.print(line, markup=False, highlight=False, soft_wrap=True)
+            else:
+                print(line, file=self.err, flush=True)
 
     def info(self, line: str) -> None:
         if not self.quiet:
@@ -219,15 +224,20 @@ def cmd_upload(args: argparse.Namespace, client: MediaClient, output: Output) ->
             output.error(f"{path}: network error: {err}")
         return path, None
 
-    with progress, ThreadPoolExecutor(max_workers=max(1, args.jobs), thread_name_prefix="file") as pool:
-        for path, done in pool.map(one, files):
-            if done is None:
-                failures += 1
-                continue
-            uploaded.append((path, done))
-            if not args.wait:
-                resumed = " (resumed)" if done.resumed else ""
-                output.result(f"{path}: {done.media_id} uploaded{resumed}")
+    output.live = None if progress.disable else console
+    try:
+        with progress, ThreadPoolExecutor(max_workers=max(1, args.jobs), thread_name_prefix="file") as pool:
+            for path, done in pool.map(one, files):
+                if done is None:
+                    failures += 1
+                else:
+                    uploaded.append((path, done))
+    finally:
+        output.live = None
+    if not args.wait:  # results after the bars, on stdout, in the order given
+        for path, done in uploaded:
+            resumed = " (resumed)" if done.resumed else ""
+            output.result(f"{path}: {done.media_id} uploaded{resumed}")
     if args.wait:
         for path, done in uploaded:
             try:
@@ -248,12 +258,13 @@ def cmd_upload(args: argparse.Namespace, client: MediaClient, output: Output) ->
 
 # ---------------------------------------------------------------------- the rest
 def _human(size: int) -> str:
+    """Binary multiples labelled KB/MB/GB, as the API's own messages and limits are."""
     value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{size} B"
+    for unit in ("bytes", "KB", "MB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
 
 
 def cmd_ls(args: argparse.Namespace, client: MediaClient, output: Output) -> int:

@@ -62,6 +62,8 @@ class ApiError(Exception):
                 code = code or (s3_code[1] if s3_code else "")
                 message = found[1] if found else ""
             message = text[:200] if text and not text.startswith("<") else response.reason_phrase
+        if not code and response.status_code == 401:  # the gateway's own answer carries no code
+            code, message = "unauthorized", f"the token was refused ({message or 'no reason given'})"
         # The API prefixes the field it blames ("size: 25.1 MB exceeds …"); the code says it already.
         if code and ": " in message and message.split(": ", 1)[0] in ("size", "content_type", "filename"):
             message = message.split(": ", 1)[1]

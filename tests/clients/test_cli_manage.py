@@ -32,8 +32,11 @@ def test_list_get_download_and_delete(cli: Cli, stack: LocalStack, tmp_path: Pat
     listed = cli("ls", "--page-size", "1")
     outputs.append(listed.out + listed.err)
     assert listed.code == 0, listed.err
-    assert [line.split()[0] for line in listed.lines] == [ids["notes.txt"], ids["beach.jpg"]]
-    assert "beach.jpg" in listed.lines[1] and "ready" in listed.lines[1]
+    assert sorted(line.split()[0] for line in listed.lines) == sorted(ids.values())
+    assert all("ready" in line for line in listed.lines)
+    as_json = [json.loads(line) for line in cli("ls", "--page-size", "1", "--json").lines]
+    assert [r["media_id"] for r in as_json] == [line.split()[0] for line in listed.lines]
+    assert [r["created_at"] for r in as_json] == sorted((r["created_at"] for r in as_json), reverse=True)
     # And filtered by kind, and by status
     images_only = cli("ls", "--kind", "image", "--json")
     assert [json.loads(line)["media_id"] for line in images_only.lines] == [ids["beach.jpg"]]

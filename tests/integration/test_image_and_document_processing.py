@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from media_core.errors import MediaRejected
-from media_core.models import Status
+from media_core.domain.errors import MediaRejected
+from media_core.domain.models import Status
+from media_core.processing.lifecycle import Outcome
 from media_core.processing.objects import Attempt, ObjectCreated
-from media_core.processing.pipeline import Outcome
 from media_core.processing.work import WorkContext, WorkResult
-from media_core.services import processing_pipeline
+from media_core.wiring import processing_pipeline
 from PIL import Image
 
 from local_stack.stack import LocalStack

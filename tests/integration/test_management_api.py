@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import requests
-from media_core.services import media_repository
+from media_core.wiring import media_repository
 
 from local_stack.stack import LocalStack
 from tests.support.flow import deliver, queued_messages

@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from media_core.errors import InvalidTransition
-from media_core.models import Status
-from media_core.services import media_repository
+from media_core.domain.errors import InvalidTransition
+from media_core.domain.models import Status
+from media_core.wiring import media_repository
 from openapi_spec_validator import validate
 
 from local_stack.paths import REPO_ROOT

@@ -6,11 +6,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from media_core.av.budget import available_cores, check_budget, estimate_transcode_s
-from media_core.av.limits import TranscodeSettings
-from media_core.av.pipeline import process_video
-from media_core.av.probe import MediaInfo, VideoStream, probe
-from media_core.errors import MediaRejected
+from media_core.domain.errors import MediaRejected
+from media_core.engines.av.av_job import process_video
+from media_core.engines.av.budget import available_cores, check_budget, estimate_transcode_s
+from media_core.engines.av.limits import TranscodeSettings
+from media_core.engines.av.probe import MediaInfo, VideoStream, probe
 
 from tests.support.av_media import AvMedia
 

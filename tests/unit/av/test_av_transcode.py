@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from media_core.av import transcode as transcode_module
-from media_core.av.limits import TranscodeSettings, VideoLimits
-from media_core.av.pipeline import process_video
-from media_core.av.probe import MediaInfo, probe, run_ffprobe
-from media_core.av.transcode import plan_transcode, transcode_video
-from media_core.errors import MediaRejected
+from media_core.domain.errors import MediaRejected
+from media_core.engines.av import transcode as transcode_module
+from media_core.engines.av.av_job import process_video
+from media_core.engines.av.limits import TranscodeSettings, VideoLimits
+from media_core.engines.av.probe import MediaInfo, probe, run_ffprobe
+from media_core.engines.av.transcode import plan_transcode, transcode_video
 from PIL import Image
 
 from tests.support.av_media import AvMedia, mp4_top_level_boxes

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from media_core.av.limits import AudioLimits, AudioSettings, TranscodeSettings, VideoLimits
-from media_core.av.pipeline import OutputFile, process_audio, process_video
-from media_core.imaging.presets import POSTER_PRESETS
-from media_core.imaging.render import render_variants
-from media_core.models import Kind, Variant
+from media_core.domain.models import Kind, Variant
+from media_core.engines.av.av_job import OutputFile, process_audio, process_video
+from media_core.engines.av.limits import AudioLimits, AudioSettings, TranscodeSettings, VideoLimits
+from media_core.engines.imaging.presets import POSTER_PRESETS
+from media_core.engines.imaging.render import render_variants
 from media_core.processing.rendered import store_rendered
 from media_core.processing.variants import VariantWriter
 from media_core.processing.work import WorkContext, WorkResult

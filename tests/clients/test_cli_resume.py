@@ -6,6 +6,7 @@ same upload, and the stored original is byte for byte the file."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -131,3 +132,35 @@ def test_a_part_the_bucket_fails_is_retried_and_the_upload_completes(
     assert "retrying part 2" in run.err
     media_id = run.lines[-1].split(": ", 1)[1].split(" ", 1)[0]
     assert get_media(stack, cli.user, media_id).json()["status"] == "ready"
+
+
+def test_ctrl_c_stops_starting_parts_keeps_the_state_and_exits_130(
+    cli: Cli, stack: LocalStack, parts: PartCounter, tmp_path: Path
+):
+    # Given a 4-part upload, one part at a time, interrupted (SIGINT) while part 2 is on the wire
+    big = tmp_path / "interrupted.txt"
+    big.write_bytes(b"interrupt me\n" * ((3 * PART + 5_000) // 13))
+    state_dir = tmp_path / "state"
+    parts.hold = 2
+    command = [sys.executable, "-m", "media_pipeline_client", "upload", str(big), "--jobs", "1"]
+    command += ["--multipart-threshold", "5MiB", "--state-dir", str(state_dir)]
+    env = {**os.environ, "MEDIA_API_URL": stack.api_url, "MEDIA_TOKEN": cli.token}
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert parts.holding.wait(120), "the upload never reached part 2"
+        process.send_signal(signal.SIGINT)
+        parts.release.set()  # the bucket answers the held part (500, not stored)
+        out, err = process.communicate(timeout=120)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    # Then it exits 130 with one line saying how to resume, and no part after 2 was started
+    # (part 2 may be retried if its 500 arrives before the signal is handled)
+    assert process.returncode == 130, (out, err)
+    assert b"interrupted (run the same command again to resume an upload)" in err
+    sent = [n for _, n in parts.received]
+    assert sent[0] == 1 and set(sent[1:]) == {2}, sent
+    # And the state needed to resume is kept; the token was not printed
+    assert len(list(state_dir.glob("*.json"))) == 1
+    assert cli.token.encode() not in out + err

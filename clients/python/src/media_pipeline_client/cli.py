@@ -37,6 +37,7 @@ from media_pipeline_client.uploads import (
     PartSent,
     Retrying,
     Started,
+    UploadCancelled,
     Uploaded,
     Uploader,
     UploadError,
@@ -218,6 +219,8 @@ def cmd_upload(args: argparse.Namespace, client: MediaClient, output: Output) ->
     def one(path: Path) -> tuple[Path, Uploaded | None]:
         try:
             return path, uploader.upload(path)
+        except UploadCancelled:
+            pass  # Ctrl-C: reported once, by main
         except (UploadError, ApiError) as err:
             output.error(f"{path}: {err}")
         except httpx.HTTPError as err:
@@ -226,12 +229,19 @@ def cmd_upload(args: argparse.Namespace, client: MediaClient, output: Output) ->
 
     output.live = None if progress.disable else console
     try:
-        with progress, ThreadPoolExecutor(max_workers=max(1, args.jobs), thread_name_prefix="file") as pool:
-            for path, done in pool.map(one, files):
-                if done is None:
-                    failures += 1
-                else:
-                    uploaded.append((path, done))
+        with progress:
+            pool = ThreadPoolExecutor(max_workers=max(1, args.jobs), thread_name_prefix="file")
+            try:
+                for path, done in pool.map(one, files):
+                    if done is None:
+                        failures += 1
+                    else:
+                        uploaded.append((path, done))
+            except BaseException:
+                uploader.cancel()  # before the pool waits: no new part starts, the state is kept
+                raise
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
     finally:
         output.live = None
     if not args.wait:  # results after the bars, on stdout, in the order given
@@ -349,7 +359,7 @@ def main(
         output.error(f"media: {err}")
         return EXIT_FAILED
     except KeyboardInterrupt:
-        output.error("media: interrupted (run the same upload again to resume)")
+        output.error("media: interrupted (run the same command again to resume an upload)")
         return EXIT_INTERRUPTED
 
 

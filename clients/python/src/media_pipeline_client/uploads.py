@@ -87,6 +87,10 @@ class UploadError(Exception):
     """A file that could not be uploaded; the message is for a person (the API's when it has one)."""
 
 
+class UploadCancelled(UploadError):
+    """`Uploader.cancel()` was called (Ctrl-C): no new part starts; the saved state allows a resume."""
+
+
 @dataclass(frozen=True)
 class UploadOptions:
     entity: tuple[str, str] | None = None
@@ -120,9 +124,16 @@ class Uploader:
         self.options = options or UploadOptions()
         self.state = state
         self.listener = listener or (lambda _event: None)
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop starting parts and files (thread-safe); parts already on the wire finish."""
+        self._cancelled.set()
 
     # ------------------------------------------------------------------ entry point
     def upload(self, path: Path) -> Uploaded:
+        if self._cancelled.is_set():
+            raise UploadCancelled("cancelled")
         try:
             stat = path.stat()
         except OSError as err:
@@ -284,6 +295,8 @@ class Uploader:
         return sorted(sent)
 
     def _put_part(self, path: Path, saved: UploadState, number: int, url_for: Callable[[int], str]) -> str:
+        if self._cancelled.is_set():
+            raise UploadCancelled("cancelled")
         length = self._part_length(saved, number)
         with path.open("rb") as handle:
             handle.seek((number - 1) * saved.part_size)
@@ -328,6 +341,8 @@ class Uploader:
                 reason = f"HTTP {response.status_code}"
             if progressed:
                 self.listener(Progress(path, -progressed))
+            if self._cancelled.is_set():
+                raise UploadCancelled("cancelled")
             delay = next(delays, None)
             if delay is None:
                 raise UploadError(f"part {number}: gave up after {attempts} tries ({reason})")

@@ -19,9 +19,6 @@ T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
-# Statuses with which a server without the multipart-resume routes answers them: 404/405 from
-# a framework, 403 "Missing Authentication Token" from API Gateway for a route it does not have.
-NO_ROUTE_STATUSES = frozenset({403, 404, 405})
 
 
 class ApiError(Exception):
@@ -35,11 +32,6 @@ class ApiError(Exception):
 
     def __str__(self) -> str:
         return f"{self.code.replace('_', ' ')}: {self.message}" if self.code else self.message
-
-    @property
-    def route_missing(self) -> bool:
-        """The server does not have this route (an older deployment), rather than refusing it."""
-        return self.status in NO_ROUTE_STATUSES and self.code in ("", "not_found", "method_not_allowed")
 
     @classmethod
     def from_response(cls, response: httpx.Response) -> ApiError:

@@ -24,6 +24,9 @@ from media_pipeline_client.state import StateStore, UploadState
 MIB = 1024 * 1024
 SIGN_BATCH = 100  # the API signs at most 100 part URLs per call
 CHUNK = 256 * 1024
+# Answers to ListParts after which a saved upload cannot be resumed: no such route (403 from API
+# Gateway, 404/405), an upload that is not the caller's or is gone (404), or closed (409).
+RESTART_STATUSES = frozenset({403, 404, 405, 409})
 
 # Types the standard library does not know everywhere; the server's allowlist decides the rest.
 EXTRA_TYPES = {
@@ -209,6 +212,8 @@ class Uploader:
         try:
             listing = self.client.list_parts(saved.media_id)
         except ApiError as err:
+            if err.status not in RESTART_STATUSES:
+                raise  # e.g. an expired token: keep the state, the next run can still resume
             # An older server without ListParts, or an upload that is gone: start from zero. But
             # an upload that was completed just before the interruption is not sent twice.
             if self._already_completed(saved.media_id):

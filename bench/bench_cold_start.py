@@ -111,16 +111,12 @@ class Imported:
     parent: str  # the module that imported it first ("" at the top)
 
 
-def importtime(target: Target, baseline: frozenset[str] = frozenset()) -> dict[str, Imported]:
-    """One `-X importtime` run as a tree. Its lines come children first, indented two spaces per
+def parse_importtime(stderr: str, baseline: frozenset[str] = frozenset()) -> dict[str, Imported]:
+    """`-X importtime` output as a tree. Its lines come children first, indented two spaces per
     level: a line at depth d adopts the pending lines deeper than d."""
-    result = subprocess.run(
-        _command(target, "-X", "importtime"),
-        cwd=target.code_dir, env=target.env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
     modules: dict[str, Imported] = {}
     pending: list[tuple[int, str]] = []  # (depth, name) not yet given a parent
-    for line in result.stderr.splitlines():
+    for line in stderr.splitlines():
         if not line.startswith("import time:") or "self [us]" in line:
             continue
         self_us, cumulative, raw = line[len("import time:") :].split("|", 2)
@@ -135,6 +131,14 @@ def importtime(target: Target, baseline: frozenset[str] = frozenset()) -> dict[s
         modules[name] = Imported(name, int(self_us), int(cumulative), beyond, "")
         pending.append((depth, name))
     return modules
+
+
+def importtime(target: Target, baseline: frozenset[str] = frozenset()) -> dict[str, Imported]:
+    result = subprocess.run(
+        _command(target, "-X", "importtime"),
+        cwd=target.code_dir, env=target.env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return parse_importtime(result.stderr, baseline)
 
 
 def heaviest(target: Target, runs: int, baseline: frozenset[str], top: int) -> list[dict[str, object]]:

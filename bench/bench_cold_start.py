@@ -190,7 +190,12 @@ def main() -> int:
             samples[target.name].append(sample(target) * 1000)
 
     base = statistics.median(samples["baseline"])
-    print(f"Cold start: time to import, {args.runs} fresh processes each (Python {sys.version.split()[0]})")
+    # A shared machine: the load says how far to trust the absolute figures (the ratios hold better).
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"Cold start: time to import, {args.runs} fresh processes each "
+        f"(Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load})"
+    )
     print(f"{'function':<10} {'kind':<9} {'median ms':>10} {'p90 ms':>8} {'x baseline':>11}  target")
     results = []
     for target in all_targets:
@@ -217,7 +222,8 @@ def main() -> int:
             print(f"  {row['beyond_baseline_ms']:>9} {row['cumulative_ms']:>9} {row['self_ms']:>8}  "
                   f"{row['module']}  <- {row['imported_by'] or '(top)'}")  # fmt: skip
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"runs": args.runs, "results": results, "heaviest": tops}, indent=2))
+    report = {"runs": args.runs, "load_average": load, "results": results, "heaviest": tops}
+    args.json.write_text(json.dumps(report, indent=2))
     print(f"\nwrote {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json}")
     return 0
 

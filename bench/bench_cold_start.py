@@ -18,7 +18,8 @@ Method (be honest about it):
   On Lambda the dependencies' .pyc ship with the layer (pip compiles them) but the function's and
   media_core's own sources are compiled at each cold start: this benchmark does not count that.
 - Rounds are interleaved (baseline, every function, again...) so load from other processes on
-  this shared machine hits all of them alike; median and p90 over --runs rounds.
+  this shared machine hits all of them alike; median and p90 over --runs rounds. The ratio is
+  paired: the median over rounds of (the function's sample / that round's baseline sample).
 - The heaviest imports come from `-X importtime` (the median of --importtime-runs runs), for the
   API functions. A module's raw cumulative time counts boto3 or pydantic under whichever module
   happens to import them first; the ranking uses "beyond": its cumulative time minus the modules
@@ -189,7 +190,6 @@ def main() -> int:
         for target in all_targets:
             samples[target.name].append(sample(target) * 1000)
 
-    base = statistics.median(samples["baseline"])
     # A shared machine: the load says how far to trust the absolute figures (the ratios hold better).
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
@@ -201,7 +201,8 @@ def main() -> int:
     for target in all_targets:
         values = samples[target.name]
         median, p90 = statistics.median(values), quantile(values, 0.9)
-        ratio = median / base
+        # Paired: each round's sample over the same round's baseline, so load swings cancel out.
+        ratio = statistics.median(v / b for v, b in zip(values, samples["baseline"], strict=True))
         verdict = ""
         if target.kind == "api":
             verdict = f"<= {TARGET_RATIO}x " + ("ok" if ratio <= TARGET_RATIO else "OVER")

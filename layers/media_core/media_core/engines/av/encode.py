@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools import Logger
-
 from media_core.av import runner
 from media_core.av.binaries import find_binaries
 from media_core.av.limits import TranscodeSettings
@@ -75,8 +74,12 @@ class RenditionPart:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RenditionPart:
-        segs = tuple(SegmentFile(int(s["index"]), int(s["frames"]), int(s["size_bytes"])) for s in d["segments"])
-        return cls(str(d["name"]), int(d["width"]), int(d["height"]), str(d["init_sha256"]), str(d["codecs"]), segs)
+        segs = tuple(
+            SegmentFile(int(s["index"]), int(s["frames"]), int(s["size_bytes"])) for s in d["segments"]
+        )
+        return cls(
+            str(d["name"]), int(d["width"]), int(d["height"]), str(d["init_sha256"]), str(d["codecs"]), segs
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +225,9 @@ def encode_task(
     return TaskResult(task.first, task.count, parts, elapsed, args)
 
 
-def _package(plan: SegmentPlan, task: Task, rendition: Rendition, partial: Path, layout: Layout) -> RenditionPart:
+def _package(
+    plan: SegmentPlan, task: Task, rendition: Rendition, partial: Path, layout: Layout
+) -> RenditionPart:
     """Cut one rung's fragmented output into the task's segment files (tfdt shifted, mfhd renumbered)."""
     parsed = fmp4.read_fragmented(partial)
     start_frame, _ = task_frames(plan, task)
@@ -231,7 +236,10 @@ def _package(plan: SegmentPlan, task: Task, rendition: Rendition, partial: Path,
     shift = start_frame * plan.ticks_per_frame
     directory = layout.rendition_dir(rendition.name)
     directory.mkdir(parents=True, exist_ok=True)
-    _write_init(directory / INIT_NAME, parsed.init)
+    # CMAF timeline: first frame presented at its decode time, no edit list needed (see fmp4).
+    delay = fmp4.edit_media_time(parsed.init)
+    init = fmp4.zero_edit(parsed.init)
+    _write_init(directory / INIT_NAME, init)
     files: list[SegmentFile] = []
     frags = list(parsed.fragments)
     if not frags:
@@ -253,7 +261,7 @@ def _package(plan: SegmentPlan, task: Task, rendition: Rendition, partial: Path,
                 break  # the source ended earlier than its container said
             first_seq = seg.start_frame // plan.gop_frames + 1
             out = directory / segment_name(seg.index)
-            size = fmp4.write_segment(src, take, out, shift, first_seq)
+            size = fmp4.write_segment(src, take, out, shift, first_seq, delay)
             files.append(SegmentFile(seg.index, got, size))
             if ran_out:
                 break
@@ -263,8 +271,8 @@ def _package(plan: SegmentPlan, task: Task, rendition: Rendition, partial: Path,
         name=rendition.name,
         width=rendition.width,
         height=rendition.height,
-        init_sha256=hashlib.sha256(parsed.init).hexdigest(),
-        codecs=fmp4.avc_codec_string(parsed.init),
+        init_sha256=hashlib.sha256(init).hexdigest(),
+        codecs=fmp4.avc_codec_string(init),
         segments=tuple(files),
     )
 

@@ -21,6 +21,7 @@ CONTAINERS = frozenset({b"moov", b"trak", b"mdia", b"minf", b"stbl", b"moof", b"
 TRUN_DATA_OFFSET = 0x000001
 TRUN_FIRST_SAMPLE_FLAGS = 0x000004
 TRUN_SAMPLE_DURATION = 0x000100
+TRUN_SAMPLE_CTS = 0x000800
 TFHD_BASE_DATA_OFFSET = 0x000001
 TFHD_SAMPLE_DESCRIPTION = 0x000002
 TFHD_DEFAULT_DURATION = 0x000008
@@ -124,7 +125,12 @@ def parse_moof(moof: bytes) -> tuple[int, int, int]:
             flags = int.from_bytes(moof[body + 1 : body + 4], "big")
             (count,) = struct.unpack(">I", moof[body + 4 : body + 8])
             samples += count
-            pos = body + 8 + (4 if flags & TRUN_DATA_OFFSET else 0) + (4 if flags & TRUN_FIRST_SAMPLE_FLAGS else 0)
+            pos = (
+                body
+                + 8
+                + (4 if flags & TRUN_DATA_OFFSET else 0)
+                + (4 if flags & TRUN_FIRST_SAMPLE_FLAGS else 0)
+            )
             per_sample = 4 * bin(flags & 0xF00).count("1")
             if flags & TRUN_SAMPLE_DURATION:
                 for i in range(count):
@@ -154,6 +160,70 @@ def patch_moof(moof: bytes, decode_time_shift: int, sequence_number: int) -> byt
             raise PackagingError("tfdt overflows a version-0 box")
         struct.pack_into(">I", out, body + 4, new)
     return bytes(out)
+
+
+def edit_media_time(init: bytes) -> int:
+    """The first edit's media_time (the B-frame or AAC-priming delay ffmpeg signals), 0 if none."""
+    elst = find_box(init, [b"moov", b"trak", b"edts", b"elst"])
+    if elst is None:
+        return 0
+    body = elst.offset + elst.header
+    if init[body] == 1:
+        (media_time,) = struct.unpack(">q", init[body + 16 : body + 24])
+    else:
+        (media_time,) = struct.unpack(">i", init[body + 12 : body + 16])
+    return max(0, int(media_time))
+
+
+def zero_edit(init: bytes) -> bytes:
+    """A copy of `init` whose edit starts at media time 0 (used with `cts_shift` below)."""
+    elst = find_box(init, [b"moov", b"trak", b"edts", b"elst"])
+    if elst is None:
+        return init
+    out = bytearray(init)
+    body = elst.offset + elst.header
+    if init[body] == 1:
+        struct.pack_into(">q", out, body + 16, 0)
+    else:
+        struct.pack_into(">i", out, body + 12, 0)
+    return bytes(out)
+
+
+def shift_composition(moof: bytes, shift: int) -> bytes:
+    """Subtract `shift` from every sample's composition offset (trun version 1: signed offsets), so
+    the first frame presents at its decode time. This is what CMAF asks for (ISO/IEC 23000-19):
+    the timeline then no longer depends on the player applying the init segment's edit list
+    (several web players ignore it, which would put the video a B-frame delay behind the audio)."""
+    if shift == 0:
+        return moof
+    out = bytearray(moof)
+    for trun in _all(moof, [b"moof", b"traf", b"trun"]):
+        body = trun.offset + trun.header
+        flags = int.from_bytes(moof[body + 1 : body + 4], "big")
+        if not flags & TRUN_SAMPLE_CTS:
+            raise PackagingError("trun without composition offsets but the track has a delay")
+        (count,) = struct.unpack(">I", moof[body + 4 : body + 8])
+        pos = (
+            body + 8 + (4 if flags & TRUN_DATA_OFFSET else 0) + (4 if flags & TRUN_FIRST_SAMPLE_FLAGS else 0)
+        )
+        per_sample = 4 * bin(flags & 0xF00).count("1")
+        cts_at = 4 * bin(flags & 0x700).count("1")  # duration, size, flags come before the offset
+        signed = moof[body] == 1
+        out[body] = 1
+        for i in range(count):
+            at = pos + i * per_sample + cts_at
+            (value,) = struct.unpack(">i" if signed else ">I", moof[at : at + 4])
+            struct.pack_into(">i", out, at, value - shift)
+    return bytes(out)
+
+
+def _all(data: bytes, path: list[bytes], start: int = 0, end: int | None = None) -> Iterator[Box]:
+    for box in iter_boxes(data, start, end):
+        if box.kind == path[0]:
+            if len(path) == 1:
+                yield box
+            else:
+                yield from _all(data, path[1:], box.offset + box.header, box.end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,13 +256,19 @@ def read_fragmented(path: Path) -> FragmentedFile:
 
 
 def write_segment(
-    src: BinaryIO, fragments: list[Fragment], out: Path, decode_time_shift: int, first_sequence: int
+    src: BinaryIO,
+    fragments: list[Fragment],
+    out: Path,
+    decode_time_shift: int,
+    first_sequence: int,
+    cts_shift: int = 0,
 ) -> int:
     """Write `fragments` (patched moof + mdat) as one media segment file; returns its size."""
     with out.open("wb") as dst:
         for i, frag in enumerate(fragments):
             src.seek(frag.moof.offset)
-            dst.write(patch_moof(src.read(frag.moof.size), decode_time_shift, first_sequence + i))
+            moof = patch_moof(src.read(frag.moof.size), decode_time_shift, first_sequence + i)
+            dst.write(shift_composition(moof, cts_shift))
             src.seek(frag.mdat.offset)
             _copy(src, dst, frag.mdat.size)
         return dst.tell()
@@ -206,6 +282,16 @@ def _copy(src: BinaryIO, dst: BinaryIO, size: int, chunk: int = 1 << 20) -> None
             raise PackagingError("file ended inside a box")
         dst.write(block)
         left -= len(block)
+
+
+def media_timescale(init: bytes) -> int:
+    mdhd = find_box(init, [b"moov", b"trak", b"mdia", b"mdhd"])
+    if mdhd is None:
+        raise PackagingError("init segment has no mdhd")
+    body = mdhd.offset + mdhd.header
+    at = body + (20 if init[body] == 1 else 12)
+    (timescale,) = struct.unpack(">I", init[at : at + 4])
+    return int(timescale)
 
 
 def avc_codec_string(init: bytes) -> str:

@@ -62,10 +62,10 @@ REFERENCE_HEIGHT = 1080
 
 
 def default_bitrate(height: int) -> int:
-    """The known cap for `height`, else 1080p's cap scaled by pixel count^0.75 (rounded to 50 kb/s)."""
+    """The known cap for `height`, else 1080p's cap x (height/1080)^1.5 (rounded to 50 kb/s)."""
     if height in KNOWN_BITRATES:
         return KNOWN_BITRATES[height]
-    scaled = KNOWN_BITRATES[REFERENCE_HEIGHT] * (height / REFERENCE_HEIGHT) ** 1.5
+    scaled: float = KNOWN_BITRATES[REFERENCE_HEIGHT] * (height / REFERENCE_HEIGHT) ** 1.5
     return max(100_000, round(scaled / 50_000) * 50_000)
 
 
@@ -158,8 +158,8 @@ def choose_renditions(info: MediaInfo, ladder: tuple[Rung, ...] = DEFAULT_LADDER
         # The source's own size lies between rungs (or below all of them): it becomes the top rung.
         own_short = src_short // 2 * 2
         ref = above[-1]
-        rate = round(ref.max_bitrate * (own_short / ref.height) ** 1.5 / 50_000) * 50_000
-        rate = max(100_000, rate)
+        scaled: float = ref.max_bitrate * (own_short / ref.height) ** 1.5
+        rate = max(100_000, round(scaled / 50_000) * 50_000)
         if kept:  # never above the rate of the rung it replaces as the top
             rate = max(rate, kept[0].max_bitrate)
         ow, oh = _size_for(own_short, w, h)

@@ -109,7 +109,8 @@ class SegmentPlan:
 
 def _build(fps: Fraction, gop: int, seg_frames: int, total: int) -> SegmentPlan:
     segments = tuple(
-        Segment(i, start, min(seg_frames, total - start)) for i, start in enumerate(range(0, total, seg_frames))
+        Segment(i, start, min(seg_frames, total - start))
+        for i, start in enumerate(range(0, total, seg_frames))
     )
     return SegmentPlan(fps.numerator, fps.denominator, gop, seg_frames, total, segments)
 

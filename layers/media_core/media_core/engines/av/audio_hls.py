@@ -1,0 +1,170 @@
+"""The audio rendition: the whole file's audio encoded ONCE (AAC-LC, stereo at most) as one
+fragmented MP4 with a fragment every segment duration, cut into segment files by fmp4.py. One
+encode means one AAC priming delay at the very start (signalled by the init segment's edit list,
+as CMAF does for audio) instead of a gap at every video segment boundary.
+Video segments and audio segments need not align: the audio is its own HLS rendition group.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from media_core.av import runner
+from media_core.av.binaries import find_binaries
+from media_core.av.limits import TranscodeSettings
+from media_core.av.probe import MediaInfo
+from media_core.engines.av import fmp4
+from media_core.engines.av.layout import AUDIO_NAME, INIT_NAME, Layout, segment_name
+from media_core.engines.av.segments import DEFAULT_SEGMENT_S
+from media_core.errors import MediaRejected
+
+logger = Logger(child=True)
+
+AUDIO_MOVFLAGS = "+empty_moov+default_base_moof+delay_moov+skip_trailer"
+
+
+@dataclass(frozen=True, slots=True)
+class AudioSegment:
+    index: int
+    uri: str  # relative to the audio directory, e.g. "seg_00000.m4s"
+    duration_s: float
+    size_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class AudioRendition:
+    codecs: str  # e.g. "mp4a.40.2"
+    channels: int
+    sample_rate: int
+    bitrate: int  # the target, bits/s
+    segments: tuple[AudioSegment, ...]
+    elapsed_s: float = 0.0
+    command: list[str] = field(default_factory=list, repr=False, compare=False)
+
+    @property
+    def duration_s(self) -> float:
+        return sum(s.duration_s for s in self.segments)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "codecs": self.codecs,
+            "channels": self.channels,
+            "sample_rate": self.sample_rate,
+            "bitrate": self.bitrate,
+            "segments": [[s.index, s.uri, s.duration_s, s.size_bytes] for s in self.segments],
+            "elapsed_s": round(self.elapsed_s, 3),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> AudioRendition:
+        segs = tuple(AudioSegment(int(i), str(u), float(t), int(n)) for i, u, t, n in d["segments"])
+        return cls(
+            str(d["codecs"]),
+            int(d["channels"]),
+            int(d["sample_rate"]),
+            int(d["bitrate"]),
+            segs,
+            float(d.get("elapsed_s", 0.0)),
+        )
+
+
+def _bitrate_bits(text: str) -> int:
+    text = text.strip().lower()
+    unit = {"k": 1_000, "m": 1_000_000}.get(text[-1:], 1)
+    return round(float(text.rstrip("km")) * unit)
+
+
+def audio_layout(info: MediaInfo) -> tuple[int, int]:
+    """(channels, sample rate) of the rendition: stereo at most; 44.1/48 kHz kept, others -> 48 kHz."""
+    audio = info.audio
+    if audio is None:
+        raise ValueError("source has no audio")
+    channels = min(max(audio.channels, 1), 2)
+    rate = audio.sample_rate if audio.sample_rate in (44_100, 48_000) else 48_000
+    return channels, rate
+
+
+def audio_command(
+    source: str,
+    info: MediaInfo,
+    out: Path,
+    settings: TranscodeSettings,
+    segment_s: float = DEFAULT_SEGMENT_S,
+) -> list[str]:
+    """One fragmented MP4 of the whole audio, a fragment every `segment_s` (all AAC frames are sync
+    samples, so `-frag_duration` cuts there); `delay_moov` puts the AAC priming in the edit list."""
+    audio = info.audio
+    if audio is None:
+        raise ValueError("source has no audio")
+    channels, rate = audio_layout(info)
+    args = [str(find_binaries().ffmpeg), "-hide_banner", "-nostdin", "-v", "error", "-y"]
+    args += runner.input_args(source, runner.VIDEO_DEMUXERS)
+    args += ["-i", source, "-map", f"0:{audio.index}", "-vn", "-sn", "-dn"]
+    args += ["-map_metadata", "-1", "-map_chapters", "-1"]
+    args += ["-c:a", "aac", "-b:a", settings.audio_bitrate, "-ac", str(channels), "-ar", str(rate)]
+    args += ["-frag_duration", str(round(segment_s * 1_000_000)), "-f", "mp4", "-movflags", AUDIO_MOVFLAGS]
+    args.append(str(out))
+    return args
+
+
+def encode_audio(
+    source: str,
+    info: MediaInfo,
+    out_dir: Path,
+    settings: TranscodeSettings | None = None,
+    *,
+    segment_s: float = DEFAULT_SEGMENT_S,
+    timeout_s: float | None = None,
+) -> AudioRendition | None:
+    """Write `hls/audio/init.mp4` + `hls/audio/seg_*.m4s` under `out_dir`; None when there is no audio."""
+    if info.audio is None:
+        return None
+    settings = settings or TranscodeSettings()
+    layout = Layout(Path(out_dir))
+    directory = layout.rendition_dir(AUDIO_NAME)
+    directory.mkdir(parents=True, exist_ok=True)
+    layout.work.mkdir(parents=True, exist_ok=True)
+    partial = layout.work / "audio.mp4"
+    args = audio_command(source, info, partial, settings, segment_s)
+    started = time.perf_counter()
+    segments: list[AudioSegment] = []
+    try:
+        runner.run(
+            args,
+            source=source,
+            demuxers=runner.VIDEO_DEMUXERS,
+            timeout_s=timeout_s,
+            timeout_reason="encoding the audio exceeded the time budget",
+        )
+        parsed = fmp4.read_fragmented(partial)
+        timescale = fmp4.media_timescale(parsed.init)
+        (directory / INIT_NAME).write_bytes(parsed.init)
+        with partial.open("rb") as src:
+            for i, frag in enumerate(parsed.fragments):
+                uri = segment_name(i)
+                size = fmp4.write_segment(src, [frag], directory / uri, 0, i + 1)
+                segments.append(AudioSegment(i, uri, frag.duration_ticks / timescale, size))
+    finally:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+        with contextlib.suppress(OSError):
+            layout.work.rmdir()
+    if not segments:
+        raise MediaRejected("the audio stream has no decodable frames")
+    channels, rate = audio_layout(info)
+    elapsed = time.perf_counter() - started
+    logger.info("encoded audio", segments=len(segments), elapsed_s=round(elapsed, 2))
+    return AudioRendition(
+        codecs=fmp4.aac_codec_string(parsed.init),
+        channels=channels,
+        sample_rate=rate,
+        bitrate=_bitrate_bits(settings.audio_bitrate),
+        segments=tuple(segments),
+        elapsed_s=elapsed,
+        command=args,
+    )

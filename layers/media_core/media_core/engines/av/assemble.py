@@ -113,13 +113,11 @@ def _segments_of(plan: HlsPlan, name: str, parts: list[RenditionPart]) -> list[S
         raise AssemblyError(f"{name}: tasks disagree on the codec ({', '.join(sorted(codecs))})")
     segs = sorted((s for p in parts for s in p.segments), key=lambda s: s.index)
     indices = [s.index for s in segs]
-    expected = list(range(len(indices)))
-    if indices != expected or not segs:
-        missing = sorted(set(range(len(plan.segments.segments))) - set(indices))
-        raise AssemblyError(f"{name}: segments missing or duplicated (missing {missing[:10]})")
     planned = plan.segments.segments
-    if len(segs) > len(planned):
-        raise AssemblyError(f"{name}: more segments than planned")
+    if indices != list(range(len(planned))):
+        missing = sorted(set(range(len(planned))) - set(indices))
+        doubled = sorted({i for i in indices if indices.count(i) > 1})
+        raise AssemblyError(f"{name}: segments missing {missing[:10]} or duplicated {doubled[:10]}")
     for seg in segs[:-1]:
         if seg.frames != planned[seg.index].frames:
             raise AssemblyError(

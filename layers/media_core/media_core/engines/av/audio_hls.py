@@ -43,12 +43,19 @@ class AudioRendition:
     sample_rate: int
     bitrate: int  # the target, bits/s
     segments: tuple[AudioSegment, ...]
+    priming_s: float = 0.0  # encoder delay at the start, skipped by the init segment's edit list
     elapsed_s: float = 0.0
     command: list[str] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def duration_s(self) -> float:
+        """Sum of the segments (the EXTINFs), priming included."""
         return sum(s.duration_s for s in self.segments)
+
+    @property
+    def presented_s(self) -> float:
+        """What a player plays: the segments minus the priming the edit list skips."""
+        return self.duration_s - self.priming_s
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,6 +64,7 @@ class AudioRendition:
             "sample_rate": self.sample_rate,
             "bitrate": self.bitrate,
             "segments": [[s.index, s.uri, s.duration_s, s.size_bytes] for s in self.segments],
+            "priming_s": self.priming_s,
             "elapsed_s": round(self.elapsed_s, 3),
         }
 
@@ -69,6 +77,7 @@ class AudioRendition:
             int(d["sample_rate"]),
             int(d["bitrate"]),
             segs,
+            float(d.get("priming_s", 0.0)),
             float(d.get("elapsed_s", 0.0)),
         )
 
@@ -165,6 +174,7 @@ def encode_audio(
         sample_rate=rate,
         bitrate=_bitrate_bits(settings.audio_bitrate),
         segments=tuple(segments),
+        priming_s=fmp4.edit_media_time(parsed.init) / timescale,
         elapsed_s=elapsed,
         command=args,
     )

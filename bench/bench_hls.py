@@ -109,17 +109,16 @@ def run_path(
 ) -> dict[str, Any]:
     root = OUT / name
     shutil.rmtree(root, ignore_errors=True)
-    info = probe(str(source))
     results: list[TaskResult] = []
     per_task: list[dict[str, float]] = []
     wall0, cpu0 = time.perf_counter(), cpu_children()
     for task in tasks:
         t0, c0 = time.perf_counter(), cpu_children()
-        results.append(encode_task(str(source), info, plan.segments, task, plan.renditions, root, settings))
+        results.append(encode_task(str(source), plan, task, root, settings))
         per_task.append({"wall_s": time.perf_counter() - t0, "core_s": cpu_children() - c0})
     video_wall, video_cpu = time.perf_counter() - wall0, cpu_children() - cpu0
     t0, c0 = time.perf_counter(), cpu_children()
-    audio = encode_audio(str(source), info, root, settings, segment_s=plan.segment_s)
+    audio = encode_audio(str(source), plan, root, settings)
     audio_wall, audio_cpu = time.perf_counter() - t0, cpu_children() - c0
     t0, c0 = time.perf_counter(), cpu_children()
     out = assemble(root, plan, results, audio)

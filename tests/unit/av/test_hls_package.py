@@ -216,11 +216,8 @@ def test_assembler_refuses_a_missing_or_doubled_segment(hls_media: HlsMedia, tmp
     info = probe(str(source))
     plan = plan_hls(info, parse_ladder("240"), segment_s=SEGMENT_S, gop_s=GOP_S)
     tasks = plan.tasks()
-    results = [
-        encode_task(str(source), info, plan.segments, t, plan.renditions, tmp_path)
-        for t in tasks[:1] + tasks[2:]
-    ]
-    audio = encode_audio(str(source), info, tmp_path, segment_s=SEGMENT_S)
+    results = [encode_task(str(source), plan, t, tmp_path) for t in tasks[:1] + tasks[2:]]
+    audio = encode_audio(str(source), plan, tmp_path)
     with pytest.raises(AssemblyError, match=r"missing \[1\]"):
         assemble(tmp_path, plan, results, audio, make_mp4=False)
     with pytest.raises(AssemblyError, match=r"duplicated \[0\]"):

@@ -172,9 +172,7 @@ def test_task_command_seeks_the_input_and_encodes_every_rung_without_audio(tmp_p
     info = info_of(1280, 720, 25, 20.0)
     plan = plan_hls(info, parse_ladder("720,360"), segment_s=6.0, gop_s=2.0)
     outs = [tmp_path / "a.mp4", tmp_path / "b.mp4"]
-    cmd = task_command(
-        "https://bucket/x?sig=1", info, plan.segments, Task(1, 1), plan.renditions, outs, TranscodeSettings()
-    )
+    cmd = task_command("https://bucket/x?sig=1", plan, Task(1, 1), outs, TranscodeSettings())
     text = " ".join(cmd)
     ss = cmd.index("-ss")
     assert ss < cmd.index("-i") and float(cmd[ss + 1]) == pytest.approx(6.0 - 0.01, abs=1e-6)
@@ -192,12 +190,8 @@ def test_task_command_seeks_the_input_and_encodes_every_rung_without_audio(tmp_p
 def test_first_task_does_not_seek_and_last_task_reads_to_the_end(tmp_path: Path) -> None:
     info = info_of(640, 360, 25, 14.0)
     plan = plan_hls(info, parse_ladder("360"), segment_s=6.0)
-    first = task_command(
-        "in.mp4", info, plan.segments, Task(0, 1), plan.renditions, [tmp_path / "a"], TranscodeSettings()
-    )
-    last = task_command(
-        "in.mp4", info, plan.segments, Task(2, 1), plan.renditions, [tmp_path / "a"], TranscodeSettings()
-    )
+    first = task_command("in.mp4", plan, Task(0, 1), [tmp_path / "a"], TranscodeSettings())
+    last = task_command("in.mp4", plan, Task(2, 1), [tmp_path / "a"], TranscodeSettings())
     assert "-ss" not in first and "-frames:v" in first
     assert "-ss" in last and "-frames:v" not in last
 

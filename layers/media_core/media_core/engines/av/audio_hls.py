@@ -17,9 +17,9 @@ from aws_lambda_powertools import Logger
 from media_core.av import runner
 from media_core.av.binaries import find_binaries
 from media_core.av.limits import TranscodeSettings
-from media_core.av.probe import MediaInfo
 from media_core.engines.av import fmp4
 from media_core.engines.av.layout import AUDIO_NAME, INIT_NAME, Layout, segment_name
+from media_core.engines.av.plan import AudioPlan, HlsPlan
 from media_core.engines.av.segments import DEFAULT_SEGMENT_S
 from media_core.errors import MediaRejected
 
@@ -88,34 +88,21 @@ def _bitrate_bits(text: str) -> int:
     return round(float(text.rstrip("km")) * unit)
 
 
-def audio_layout(info: MediaInfo) -> tuple[int, int]:
-    """(channels, sample rate) of the rendition: stereo at most; 44.1/48 kHz kept, others -> 48 kHz."""
-    audio = info.audio
-    if audio is None:
-        raise ValueError("source has no audio")
-    channels = min(max(audio.channels, 1), 2)
-    rate = audio.sample_rate if audio.sample_rate in (44_100, 48_000) else 48_000
-    return channels, rate
-
-
 def audio_command(
     source: str,
-    info: MediaInfo,
+    audio: AudioPlan,
     out: Path,
     settings: TranscodeSettings,
     segment_s: float = DEFAULT_SEGMENT_S,
 ) -> list[str]:
     """One fragmented MP4 of the whole audio, a fragment every `segment_s` (all AAC frames are sync
     samples, so `-frag_duration` cuts there); `delay_moov` puts the AAC priming in the edit list."""
-    audio = info.audio
-    if audio is None:
-        raise ValueError("source has no audio")
-    channels, rate = audio_layout(info)
     args = [str(find_binaries().ffmpeg), "-hide_banner", "-nostdin", "-v", "error", "-y"]
     args += runner.input_args(source, runner.VIDEO_DEMUXERS)
     args += ["-i", source, "-map", f"0:{audio.index}", "-vn", "-sn", "-dn"]
     args += ["-map_metadata", "-1", "-map_chapters", "-1"]
-    args += ["-c:a", "aac", "-b:a", settings.audio_bitrate, "-ac", str(channels), "-ar", str(rate)]
+    args += ["-c:a", "aac", "-b:a", settings.audio_bitrate, "-ac", str(audio.channels)]
+    args += ["-ar", str(audio.sample_rate)]
     args += ["-frag_duration", str(round(segment_s * 1_000_000)), "-f", "mp4", "-movflags", AUDIO_MOVFLAGS]
     args.append(str(out))
     return args
@@ -123,23 +110,25 @@ def audio_command(
 
 def encode_audio(
     source: str,
-    info: MediaInfo,
+    plan: HlsPlan,
     out_dir: Path,
     settings: TranscodeSettings | None = None,
     *,
-    segment_s: float = DEFAULT_SEGMENT_S,
     timeout_s: float | None = None,
 ) -> AudioRendition | None:
-    """Write `hls/audio/init.mp4` + `hls/audio/seg_*.m4s` under `out_dir`; None when there is no audio."""
-    if info.audio is None:
+    """The audio worker (runs alongside the segment tasks): writes `hls/audio/init.mp4` +
+    `hls/audio/seg_*.m4s` under `out_dir`; None when the source has no audio."""
+    audio = plan.audio
+    if audio is None:
         return None
+    segment_s = plan.segment_s
     settings = settings or TranscodeSettings()
     layout = Layout(Path(out_dir))
     directory = layout.rendition_dir(AUDIO_NAME)
     directory.mkdir(parents=True, exist_ok=True)
     layout.work.mkdir(parents=True, exist_ok=True)
     partial = layout.work / "audio.mp4"
-    args = audio_command(source, info, partial, settings, segment_s)
+    args = audio_command(source, audio, partial, settings, segment_s)
     started = time.perf_counter()
     segments: list[AudioSegment] = []
     try:
@@ -165,13 +154,12 @@ def encode_audio(
             layout.work.rmdir()
     if not segments:
         raise MediaRejected("the audio stream has no decodable frames")
-    channels, rate = audio_layout(info)
     elapsed = time.perf_counter() - started
     logger.info("encoded audio", segments=len(segments), elapsed_s=round(elapsed, 2))
     return AudioRendition(
         codecs=fmp4.aac_codec_string(parsed.init),
-        channels=channels,
-        sample_rate=rate,
+        channels=audio.channels,
+        sample_rate=audio.sample_rate,
         bitrate=_bitrate_bits(settings.audio_bitrate),
         segments=tuple(segments),
         priming_s=fmp4.edit_media_time(parsed.init) / timescale,

@@ -28,10 +28,10 @@ from aws_lambda_powertools import Logger
 from media_core.av import runner
 from media_core.av.binaries import find_binaries
 from media_core.av.limits import TranscodeSettings
-from media_core.av.probe import MediaInfo
 from media_core.engines.av import fmp4
 from media_core.engines.av.ladder import Rendition
 from media_core.engines.av.layout import INIT_NAME, Layout, segment_name
+from media_core.engines.av.plan import HlsPlan
 from media_core.engines.av.segments import SegmentPlan, Task
 from media_core.errors import MediaRejected
 
@@ -151,61 +151,58 @@ def task_frames(plan: SegmentPlan, task: Task) -> tuple[int, int | None]:
 
 def task_command(
     source: str,
-    info: MediaInfo,
-    plan: SegmentPlan,
+    plan: HlsPlan,
     task: Task,
-    renditions: tuple[Rendition, ...],
     outputs: list[Path],
     settings: TranscodeSettings,
 ) -> list[str]:
     """The ffmpeg argument list of one task: one fragmented MP4 per rendition, into `outputs`."""
-    video = info.video
-    if video is None:
-        raise MediaRejected("no video stream found")
+    renditions = plan.renditions
     if len(outputs) != len(renditions) or not renditions:
         raise ValueError("one output path per rendition")
-    start_frame, frames = task_frames(plan, task)
+    segs = plan.segments
+    start_frame, frames = task_frames(segs, task)
     args = [str(find_binaries().ffmpeg), "-hide_banner", "-nostdin", "-v", "error", "-y"]
     args += runner.input_args(source, runner.VIDEO_DEMUXERS)
     if start_frame > 0:
-        seek = (start_frame - SEEK_BACKOFF_FRAMES) / plan.fps
+        seek = (start_frame - SEEK_BACKOFF_FRAMES) / segs.fps
         args += ["-ss", f"{float(seek):.6f}"]
     args += ["-i", source]
     n = len(renditions)
     labels = "".join(f"[s{i}]" for i in range(n))
-    graph = [f"[0:{video.index}]fps={plan.fps_num}/{plan.fps_den},split={n}{labels}"]
+    graph = [f"[0:{plan.video_index}]fps={segs.fps_num}/{segs.fps_den},split={n}{labels}"]
     for i, r in enumerate(renditions):
         graph.append(f"[s{i}]scale={r.width}:{r.height}:flags=bicubic,setsar=1[v{i}]")
     args += ["-filter_complex", ";".join(graph)]
     for i, (r, out) in enumerate(zip(renditions, outputs, strict=True)):
         args += ["-map", f"[v{i}]", "-an", "-sn", "-dn", "-map_metadata", "-1", "-map_chapters", "-1"]
-        args += video_encode_args(r, plan, settings)
+        args += video_encode_args(r, segs, settings)
         if frames is not None:
             args += ["-frames:v", str(frames)]
-        args += ["-video_track_timescale", str(plan.timescale), "-f", "mp4", "-movflags", FRAG_MOVFLAGS]
+        args += ["-video_track_timescale", str(segs.timescale), "-f", "mp4", "-movflags", FRAG_MOVFLAGS]
         args.append(str(out))
     return args
 
 
 def encode_task(
     source: str,
-    info: MediaInfo,
-    plan: SegmentPlan,
+    plan: HlsPlan,
     task: Task,
-    renditions: tuple[Rendition, ...],
     out_dir: Path,
     settings: TranscodeSettings | None = None,
     *,
     timeout_s: float | None = None,
 ) -> TaskResult:
-    """Run one task: writes `hls/{rung}/init.mp4` and `hls/{rung}/seg_{n:05d}.m4s` for the task's
-    segments under `out_dir` (see layout.py). Scratch files are removed, also on failure."""
+    """The segment worker. Encodes `task`'s segments of `source` (a local path or a presigned URL,
+    read with input seeking) for every rendition of `plan`, writing `hls/{rung}/init.mp4` and
+    `hls/{rung}/seg_{n:05d}.m4s` under `out_dir` (layout.py). Scratch files are removed, also on
+    failure. Raises MediaRejected (bad input), SourceUnavailableError (retry)."""
     settings = settings or TranscodeSettings()
     layout = Layout(Path(out_dir))
     scratch = layout.work / f"task_{task.first:05d}"
     scratch.mkdir(parents=True, exist_ok=True)
-    partials = [scratch / f"{r.name}.mp4" for r in renditions]
-    args = task_command(source, info, plan, task, renditions, partials, settings)
+    partials = [scratch / f"{r.name}.mp4" for r in plan.renditions]
+    args = task_command(source, plan, task, partials, settings)
     started = time.perf_counter()
     try:
         runner.run(
@@ -215,7 +212,10 @@ def encode_task(
             timeout_s=timeout_s,
             timeout_reason="encoding a segment exceeded the time budget",
         )
-        parts = tuple(_package(plan, task, r, p, layout) for r, p in zip(renditions, partials, strict=True))
+        parts = tuple(
+            _package(plan.segments, task, r, p, layout)
+            for r, p in zip(plan.renditions, partials, strict=True)
+        )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
         with contextlib.suppress(OSError):

@@ -2,12 +2,12 @@
 
 The processing layer's entry points (see each module for detail):
 
-    plan = plan_hls(info, ladder, settings)                          # plan.py   (once)
-    result = encode_task(source, info, plan.segments, task, plan.renditions, out_dir, settings)
-                                                                     # encode.py (per task, parallel)
-    audio = encode_audio(source, info, out_dir, settings)            # audio_hls.py (once, parallel)
-    output = assemble(out_dir, plan, results, audio)                 # assemble.py (once, at the end)
-    board = make_storyboard(str(output.mp4), info.duration_s, out_dir)  # storyboard.py
+    plan = plan_hls(info, ladder, settings)                  # plan.py: once, JSON via to_dict()
+    for task in plan.tasks():                                # one worker per task, concurrently:
+        result = encode_task(url, plan, task, out_dir, settings)       # encode.py
+    audio = encode_audio(url, plan, out_dir, settings)       # audio_hls.py: one worker, concurrently
+    output = assemble(out_dir, plan, results, audio)         # assemble.py: once, at the end
+    board = make_storyboard(str(output.mp4), output.duration_s, w, h, out_dir, keyframes_only=True)
 
 `package_single` (one task covering the file) and `package_parallel` (one task per segment, run one
 after another here) produce the same layout (layout.py), so both paths are comparable.
@@ -32,7 +32,6 @@ __all__ = ["HlsOutput", "HlsPlan", "package_parallel", "package_single", "plan_h
 
 def _package(
     source: str,
-    info: MediaInfo,
     out_dir: Path,
     plan: HlsPlan,
     tasks: tuple[Task, ...],
@@ -43,14 +42,10 @@ def _package(
     started = time.perf_counter()
     results: list[TaskResult] = []
     for task in tasks:
-        results.append(
-            encode_task(
-                source, info, plan.segments, task, plan.renditions, out_dir, settings, timeout_s=timeout_s
-            )
-        )
+        results.append(encode_task(source, plan, task, out_dir, settings, timeout_s=timeout_s))
     video_s = time.perf_counter() - started
     mark = time.perf_counter()
-    audio = encode_audio(source, info, out_dir, settings, segment_s=plan.segment_s, timeout_s=timeout_s)
+    audio = encode_audio(source, plan, out_dir, settings, timeout_s=timeout_s)
     audio_s = time.perf_counter() - mark
     output = assemble(out_dir, plan, results, audio, make_mp4=make_mp4)
     output.timings.update({"video_s": video_s, "audio_s": audio_s, "total_s": time.perf_counter() - started})
@@ -73,7 +68,7 @@ def package_single(
     """The whole file in one ffmpeg process (short clips, the "single" mode)."""
     settings = settings or TranscodeSettings()
     plan = plan_hls(info, ladder, settings, segment_s=segment_s, gop_s=gop_s)
-    return _package(source, info, Path(out_dir), plan, (plan.single_task(),), settings, make_mp4, timeout_s)
+    return _package(source, Path(out_dir), plan, (plan.single_task(),), settings, make_mp4, timeout_s)
 
 
 def package_parallel(
@@ -94,4 +89,4 @@ def package_parallel(
     settings = settings or TranscodeSettings()
     plan = plan_hls(info, ladder, settings, segment_s=segment_s, gop_s=gop_s)
     tasks = plan.tasks(segments_per_task)
-    return _package(source, info, Path(out_dir), plan, tasks, settings, make_mp4, timeout_s)
+    return _package(source, Path(out_dir), plan, tasks, settings, make_mp4, timeout_s)

@@ -22,11 +22,36 @@ from media_core.errors import MediaRejected
 
 
 @dataclass(frozen=True, slots=True)
+class AudioPlan:
+    """The one audio rendition: which input stream, and the output layout."""
+
+    index: int  # input stream index
+    channels: int  # stereo at most
+    sample_rate: int  # 44.1/48 kHz kept, others -> 48 kHz
+
+
+def audio_plan(info: MediaInfo) -> AudioPlan | None:
+    audio = info.audio
+    if audio is None:
+        return None
+    channels = min(max(audio.channels, 1), 2)
+    rate = audio.sample_rate if audio.sample_rate in (44_100, 48_000) else 48_000
+    return AudioPlan(audio.index, channels, rate)
+
+
+@dataclass(frozen=True, slots=True)
 class HlsPlan:
+    """Everything a worker or the assembler needs besides the source URL and the settings."""
+
     segments: SegmentPlan
     renditions: tuple[Rendition, ...]
-    has_audio: bool
+    video_index: int  # input stream index
+    audio: AudioPlan | None
     segment_s: float
+
+    @property
+    def has_audio(self) -> bool:
+        return self.audio is not None
 
     def tasks(self, segments_per_task: int = 1) -> tuple[Task, ...]:
         return plan_tasks(self.segments, segments_per_task)
@@ -36,12 +61,14 @@ class HlsPlan:
         return Task(0, len(self.segments.segments))
 
     def to_dict(self) -> dict[str, Any]:
+        audio = self.audio
         return {
             "segments": self.segments.to_dict(),
             "renditions": [
                 [r.name, r.width, r.height, r.max_bitrate, r.buffer_bits] for r in self.renditions
             ],
-            "has_audio": self.has_audio,
+            "video_index": self.video_index,
+            "audio": None if audio is None else [audio.index, audio.channels, audio.sample_rate],
             "segment_s": self.segment_s,
         }
 
@@ -50,8 +77,13 @@ class HlsPlan:
         renditions = tuple(
             Rendition(str(n), int(w), int(h), int(b), int(buf)) for n, w, h, b, buf in d["renditions"]
         )
+        audio = None if d.get("audio") is None else AudioPlan(*(int(v) for v in d["audio"]))
         return cls(
-            SegmentPlan.from_dict(d["segments"]), renditions, bool(d["has_audio"]), float(d["segment_s"])
+            SegmentPlan.from_dict(d["segments"]),
+            renditions,
+            int(d["video_index"]),
+            audio,
+            float(d["segment_s"]),
         )
 
 
@@ -74,6 +106,7 @@ def plan_hls(
     return HlsPlan(
         segments=plan_segments(info.duration_s, rate, segment_s, gop_s),
         renditions=choose_renditions(info, ladder),
-        has_audio=info.audio is not None,
+        video_index=video.index,
+        audio=audio_plan(info),
         segment_s=segment_s,
     )

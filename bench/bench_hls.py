@@ -62,7 +62,8 @@ def cpu_children() -> float:
 
 
 def noisy_source(seconds: float) -> Path:
-    """testsrc2 + temporal sensor-like noise, 1080p30, 1 s GOP (as phones record), stereo AAC."""
+    """testsrc2 + temporal sensor-like noise, 1080p30 at 16 Mbit/s with a 1 s GOP (what phones
+    record), stereo AAC. Cached in bench/out/hls/."""
     path = OUT / f"source_1080p30_{seconds:g}s.mp4"
     if not path.exists():
         OUT.mkdir(parents=True, exist_ok=True)
@@ -74,7 +75,7 @@ def noisy_source(seconds: float) -> Path:
             "-f",
             "lavfi",
             "-i",
-            f"testsrc2=size=1920x1080:rate=30:duration={seconds},noise=alls=10:allf=t",
+            f"testsrc2=size=1920x1080:rate=30:duration={seconds},noise=alls=8:allf=t",
             "-f",
             "lavfi",
             "-i",
@@ -83,8 +84,12 @@ def noisy_source(seconds: float) -> Path:
             "libx264",
             "-preset",
             "ultrafast",
-            "-crf",
-            "16",
+            "-b:v",
+            "16M",
+            "-maxrate",
+            "16M",
+            "-bufsize",
+            "32M",
             "-g",
             "30",
             "-pix_fmt",

@@ -71,35 +71,6 @@ class HlsMedia:
             lambda p: ffmpeg("-display_rotation", "-90", "-i", str(src), "-c", "copy", "-f", "mp4", str(p)),
         )
 
-    def noisy_1080p(self, seconds: float, path: Path) -> Path:
-        """Phone-like noisy 1080p30 + stereo AAC (for the benchmark), lightly compressed source."""
-        return self._cached(
-            path.name,
-            lambda p: ffmpeg(
-                "-f",
-                "lavfi",
-                "-i",
-                f"testsrc2=size=1920x1080:rate=30:duration={seconds},noise=alls=12:allf=t+u",
-                "-f",
-                "lavfi",
-                "-i",
-                f"sine=frequency=440:sample_rate=48000:duration={seconds}",
-                "-c:v",
-                "libx264",
-                "-preset",
-                "veryfast",
-                "-crf",
-                "16",
-                "-pix_fmt",
-                "yuv420p",
-                *AAC,
-                "-shortest",
-                "-f",
-                "mp4",
-                str(p),
-            ),
-        )
-
 
 # -- probing ---------------------------------------------------------------------------------------
 def ffprobe(path: Path | str, *args: str) -> dict[str, Any]:

@@ -200,6 +200,10 @@ def test_parallel_equals_single_in_frames_duration_and_sync(both: tuple[Packaged
         _, _, a_durs = _segment_paths(p.root, "audio.m3u8")
         assert sum(a_durs) == pytest.approx(sum(durs), abs=1 / FPS)  # audio and video end together
         assert p.output.frames == source_frames
+        # As played (edit lists applied: AAC priming skipped), audio and video end within a frame.
+        v, a = ffprobe(p.root / "video.mp4", "-show_streams")["streams"]
+        assert float(a["duration"]) == pytest.approx(float(v["duration"]), abs=1 / FPS)
+        assert float(v["duration"]) == pytest.approx(source_frames / FPS, abs=1 / FPS)
     single, parallel = both
     # Same x264 settings everywhere: the init segments (SPS/PPS) are byte-identical.
     for rung in ("360p", "240p"):

@@ -144,6 +144,12 @@ def test_ntsc_rates_are_exact_fractions_with_whole_tick_frames() -> None:
     assert track_timescale(Fraction(60000, 1001)) % 60000 == 0
 
 
+def test_variable_rate_averages_snap_to_a_standard_rate() -> None:
+    assert frame_rate(29.6) == Fraction(30000, 1001)
+    assert frame_rate(24.9) == 25
+    assert frame_rate(15.0) == 15  # not near a standard rate: kept
+
+
 def test_frame_rates_above_the_cap_are_halved() -> None:
     assert frame_rate(120.0) == 60
     assert frame_rate(240000 / 1001) == Fraction(60000, 1001)

@@ -20,11 +20,32 @@ DEFAULT_GOP_S = 2.0
 MAX_FPS = Fraction(60)
 
 
+STANDARD_RATES: tuple[Fraction, ...] = tuple(
+    Fraction(n, d)
+    for n, d in (
+        (24000, 1001),
+        (24, 1),
+        (25, 1),
+        (30000, 1001),
+        (30, 1),
+        (48, 1),
+        (50, 1),
+        (60000, 1001),
+        (60, 1),
+    )
+)
+SNAP_TOLERANCE = 0.015  # a phone's variable-rate clip averaging 29.6 fps is encoded at 29.97
+
+
 def frame_rate(fps: float | Fraction, max_fps: float | Fraction = MAX_FPS) -> Fraction:
-    """The output frame rate as an exact fraction (29.97 -> 30000/1001), halved until <= max_fps."""
+    """The output frame rate as an exact fraction (29.97 -> 30000/1001), snapped to the nearest
+    standard rate within 1.5 % (variable-rate averages), halved until <= max_fps."""
     if fps <= 0 or not math.isfinite(float(fps)):
         raise MediaRejected("unknown frame rate")
     rate = Fraction(fps).limit_denominator(1001) if not isinstance(fps, Fraction) else fps
+    nearest = min(STANDARD_RATES, key=lambda std: abs(std - rate))
+    if abs(nearest - rate) <= SNAP_TOLERANCE * nearest:
+        rate = nearest
     while rate > Fraction(max_fps) + Fraction(1, 100):
         rate /= 2
     return rate

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -300,9 +301,12 @@ def main() -> None:
     }
     results["machine"] = {
         "python": platform.python_version(),
-        "cpu_count": __import__("os").cpu_count(),
+        "cpu_count": os.cpu_count(),
         "pillow": Image.__version__,
+        # The box is shared: load at the end of the run says how much to trust the times.
+        "loadavg_1_5_15": [round(v, 2) for v in os.getloadavg()],
     }
+    results["source_bytes"] = {"original_12mp": len(original), "large": variants["large"].size}
     print(json.dumps(results, indent=2))
 
 

@@ -13,6 +13,7 @@ from media_core.domain.transform import (
     TransformLimits,
     TransformOptions,
     build_path,
+    cache_headers,
     canonical_options,
     negotiate_format,
     parse_options,
@@ -175,3 +176,15 @@ def test_expiring_urls_are_stable_within_a_window_and_refused_after() -> None:
 )
 def test_auto_format_negotiation(requested: str, accept: str | None, alpha: bool, expected: str) -> None:
     assert negotiate_format(requested, accept, has_alpha=alpha) == expected  # type: ignore[arg-type]
+
+
+def test_cache_headers() -> None:
+    # Given an auto-format transformation, Then caches keep it a year and vary on Accept
+    assert cache_headers(TransformOptions(width=320), now=0) == {
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "Vary": "Accept",
+    }
+    # Given an explicit format expiring in 600 s, Then no Vary and caches stop at the expiry
+    assert cache_headers(TransformOptions(width=320, format="webp", expires=1600), now=1000) == {
+        "Cache-Control": "public, max-age=600"
+    }

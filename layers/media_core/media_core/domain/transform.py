@@ -44,6 +44,7 @@ __all__ = [
     "TransformRequest",
     "accept_header_for",
     "build_path",
+    "cache_headers",
     "canonical_options",
     "negotiate_format",
     "normalize_accept",
@@ -424,3 +425,24 @@ def negotiate_format(requested: RequestedFormat, accept: str | None, *, has_alph
     if negotiated == "jpeg" and has_alpha:
         return "png"
     return negotiated
+
+
+# ---------------------------------------------------------------------------------- response
+
+
+_YEAR = 365 * 24 * 3600
+
+
+def cache_headers(options: TransformOptions, *, now: float) -> dict[str, str]:
+    """Cache-Control (and Vary for `auto`) for a rendered transformation.
+
+    A transformation URL names immutable bytes (a new source gets a new media id or a purge), so
+    caches may keep it a year; an expiring URL may be cached only until it expires. `public` is
+    right for private media too: the signed URL itself is the capability, and the CDN keys on it."""
+    max_age = _YEAR if options.expires is None else max(0, min(_YEAR, int(options.expires - now)))
+    headers = {
+        "Cache-Control": f"public, max-age={max_age}" + (", immutable" if options.expires is None else "")
+    }
+    if options.varies_by_accept:
+        headers["Vary"] = VARY
+    return headers

@@ -187,6 +187,48 @@ def test_s3_url_is_what_botocore_itself_signs_at_that_time(
     assert url == reference
 
 
+@pytest.mark.parametrize(
+    ("region", "style"), [("us-east-1", "auto"), ("eu-west-1", "virtual"), ("ap-southeast-2", "path")]
+)
+def test_s3_url_matches_botocore_on_real_aws_endpoints(
+    monkeypatch: pytest.MonkeyPatch, region: str, style: str
+) -> None:
+    # Given an S3 client for AWS itself (presigning needs no network), as media_core.aws builds it
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.session.Session().client(
+        "s3",
+        region_name=region,
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        config=Config(signature_version="s3v4", s3={"addressing_style": style}),  # type: ignore[typeddict-item]
+    )
+    creds = Credentials("AKIDEXAMPLE", "secret", "token")
+    url = WindowedS3Presigner(
+        client, lambda: creds, window_seconds=WINDOW, clock=lambda: T0 + 99
+    ).presigned_get(BUCKET, KEY, expires_in=300, download_name="a b.jpg")
+    # When botocore signs the same request at the window start with the same credentials
+    start = dt.datetime.fromtimestamp(T0, dt.UTC).replace(tzinfo=None)
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda remove_tzinfo=True: start)
+    token_client = boto3.session.Session().client(
+        "s3",
+        region_name=region,
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="secret",
+        aws_session_token="token",
+        config=Config(signature_version="s3v4", s3={"addressing_style": style}),  # type: ignore[typeddict-item]
+    )
+    reference = token_client.generate_presigned_url(
+        "get_object",
+        Params={"Bucket": BUCKET, "Key": KEY, "ResponseContentDisposition": content_disposition("a b.jpg")},
+        ExpiresIn=300 + WINDOW,
+    )
+    # Then the URLs are byte-identical (host, region scope, escaping, token)
+    assert url == reference
+    assert region in query(url)["X-Amz-Credential"]
+
+
 def test_s3_url_with_a_session_token_carries_it(moto: Emulator) -> None:
     creds = Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY, "session-token/+=")
     presigner = WindowedS3Presigner(moto.client("s3"), lambda: creds, window_seconds=WINDOW, clock=lambda: T0)

@@ -125,6 +125,7 @@ def test_keys_from_config() -> None:
         ("dpr_1,w_640", "not in canonical form: expected 'w_640'"),
         ("f_auto", "not in canonical form: expected '-'"),
         ("exp_soon", "exp: 'soon' is not a Unix time"),
+        ("exp_²", "exp: '²' is not a Unix time"),
     ],
 )
 def test_invalid_options_say_what_is_wrong(options: str, message: str) -> None:

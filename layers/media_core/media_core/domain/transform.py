@@ -51,6 +51,7 @@ __all__ = [
     "parse_options",
     "parse_path",
     "sign",
+    "validate",
     "verify_signature",
     "with_expiry",
 ]
@@ -73,6 +74,7 @@ _SIGNATURE_CHARS = 22  # base64url of 16 bytes, unpadded
 _MEDIA_ID = re.compile(r"[0-9a-f]{32}")  # media_core.keys.new_media_id: uuid4().hex
 _MIN_KEY_BYTES = 32
 _INT = re.compile(r"[1-9][0-9]{0,5}")
+_UNIX_TIME = re.compile(r"[1-9][0-9]{0,11}")
 _DPR = re.compile(r"[1-3](\.[1-9])?")
 # RFC 9110 qvalue; anything else counts as q=0 (cloudfront/normalize_accept.js uses the same rule).
 _QVALUE = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?")
@@ -241,7 +243,7 @@ def parse_options(text: str, limits: TransformLimits = DEFAULT_LIMITS) -> Transf
         format=fmt,
         quality=_int("q", values["q"]) if "q" in values else None,
         dpr=float(dpr_text) if dpr_text is not None else 1.0,
-        expires=int(values["exp"]) if "exp" in values and values["exp"].isdigit() else None,
+        expires=int(values["exp"]) if _UNIX_TIME.fullmatch(values.get("exp", "")) else None,
     )
     if "exp" in values and options.expires is None:
         raise InvalidTransform(f"exp: {values['exp']!r} is not a Unix time")

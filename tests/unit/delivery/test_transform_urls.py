@@ -18,6 +18,7 @@ from media_core.domain.transform import (
     negotiate_format,
     parse_options,
     parse_path,
+    transform_url,
     with_expiry,
 )
 
@@ -189,3 +190,15 @@ def test_cache_headers() -> None:
     assert cache_headers(TransformOptions(width=320, format="webp", expires=1600), now=1000) == {
         "Cache-Control": "public, max-age=600"
     }
+
+
+def test_transform_url_for_public_and_private_media() -> None:
+    options = TransformOptions(width=320)
+    # Given public media, Then the URL never expires and is the same at any time
+    public = transform_url("https://cdn.example.com/", MEDIA, options, KEYS, private=False, now=0)
+    assert public == transform_url("https://cdn.example.com", MEDIA, options, KEYS, private=False, now=9e9)
+    assert public.startswith(f"https://cdn.example.com/t/{MEDIA}/w_320/")
+    # Given private media, Then it carries an expiry rounded up to the window
+    private = transform_url("https://cdn.example.com", MEDIA, options, KEYS, private=True, now=100)
+    assert f"/t/{MEDIA}/exp_7200,w_320/" in private
+    assert parse_path(private.removeprefix("https://cdn.example.com"), KEYS, now=7199).options.expires == 7200

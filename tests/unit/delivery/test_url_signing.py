@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from media_core.dal.url_signing import (
     CloudFrontUrlSigner,
+    DeliveryUrls,
     WindowedS3Presigner,
     object_path,
     public_url,
@@ -227,6 +228,41 @@ def test_s3_url_matches_botocore_on_real_aws_endpoints(
     # Then the URLs are byte-identical (host, region scope, escaping, token)
     assert url == reference
     assert region in query(url)["X-Amz-Credential"]
+
+
+def test_s3_presigner_is_thread_safe(moto: Emulator) -> None:
+    # Given many threads signing at once, each with its own window
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = moto.client("s3")
+    creds = Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY)
+
+    def sign(window: int) -> tuple[int, str]:
+        presigner = WindowedS3Presigner(
+            client, lambda: creds, window_seconds=WINDOW, clock=lambda: T0 + window * WINDOW + 7
+        )
+        return window, presigner.presigned_get(BUCKET, KEY, expires_in=60)
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(sign, [i % 4 for i in range(64)]))
+    # Then every URL carries its own window's time (no shared, patched clock)
+    for window, url in results:
+        stamp = dt.datetime.fromtimestamp(T0 + window * WINDOW, dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        assert query(url)["X-Amz-Date"] == stamp
+    assert len({url for _, url in results}) == 4
+
+
+def test_delivery_urls_pick_public_cloudfront_or_s3(moto: Emulator, rsa_key: rsa.RSAPrivateKey) -> None:
+    s3 = moto_presigner(moto, [T0])
+    cdn = cf_signer(rsa_key)
+    urls = DeliveryUrls(s3, cloudfront=cdn, public_base="https://d111.cloudfront.net", ttl_seconds=600)
+    # Public media: plain URL under the distribution
+    assert urls.object_url(BUCKET, KEY, public=True, now=T0) == public_url("https://d111.cloudfront.net", KEY)
+    # Private media: CloudFront signed
+    assert "Key-Pair-Id=" in urls.object_url(BUCKET, KEY, now=T0)
+    # Downloads (Content-Disposition) and no CDN: the windowed S3 URL
+    assert "X-Amz-Signature=" in urls.object_url(BUCKET, KEY, public=True, download_name="a.jpg", now=T0)
+    assert "X-Amz-Signature=" in DeliveryUrls(s3).object_url(BUCKET, KEY, public=True, now=T0)
 
 
 def test_s3_url_with_a_session_token_carries_it(moto: Emulator) -> None:

@@ -39,6 +39,7 @@ __all__ = [
     "Clock",
     "CloudFrontUrlSigner",
     "CredentialsSource",
+    "DeliveryUrls",
     "WindowedS3Presigner",
     "object_path",
     "public_url",
@@ -259,3 +260,46 @@ def _resign(
     )
     signer.add_auth(request)
     return str(request.url)
+
+
+# ---------------------------------------------------------------------------------- choice
+
+
+class DeliveryUrls:
+    """The one entry point for the query API: the right stable URL for an object.
+
+    - public media with `public_base` (a distribution in front of the media bucket): unsigned;
+    - else CloudFront signed URLs when `cloudfront` is configured;
+    - else (and for downloads, whose `response-content-disposition` only S3 applies) windowed
+      S3 presigned GETs.
+    """
+
+    def __init__(
+        self,
+        s3: WindowedS3Presigner,
+        *,
+        cloudfront: CloudFrontUrlSigner | None = None,
+        public_base: str | None = None,
+        ttl_seconds: int = 3600,
+    ) -> None:
+        self._s3 = s3
+        self._cloudfront = cloudfront
+        self._public_base = public_base.rstrip("/") if public_base else None
+        self.ttl_seconds = ttl_seconds
+
+    def object_url(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        public: bool = False,
+        download_name: str | None = None,
+        now: float | None = None,
+    ) -> str:
+        if download_name is None and public and self._public_base:
+            return public_url(self._public_base, key)
+        if download_name is None and self._cloudfront is not None:
+            return self._cloudfront.object_url(key, ttl_seconds=self.ttl_seconds, now=now)
+        return self._s3.presigned_get(
+            bucket, key, expires_in=self.ttl_seconds, download_name=download_name, now=now
+        )

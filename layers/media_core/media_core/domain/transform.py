@@ -51,6 +51,7 @@ __all__ = [
     "parse_options",
     "parse_path",
     "sign",
+    "transform_url",
     "validate",
     "verify_signature",
     "with_expiry",
@@ -345,6 +346,27 @@ def with_expiry(
     built within one window are identical (lifetime: between ttl and ttl + window)."""
     expires = math.ceil((now + ttl_seconds) / window_seconds) * window_seconds
     return replace(options, expires=int(expires))
+
+
+def transform_url(
+    base_url: str,
+    media_id: str,
+    options: TransformOptions,
+    keys: SigningKeys,
+    *,
+    private: bool,
+    now: float,
+    ttl_seconds: int = 3600,
+    window_seconds: int = 3600,
+    limits: TransformLimits = DEFAULT_LIMITS,
+) -> str:
+    """Absolute transformation URL under the CDN's `base_url`, for the query API.
+
+    Public media: no expiry (cacheable for a year). Private media: `exp` rounded up to the
+    window, so the URL is stable within a window and dies between ttl and ttl + window."""
+    if private:
+        options = with_expiry(options, now, ttl_seconds, window_seconds)
+    return base_url.rstrip("/") + build_path(media_id, options, keys, limits)
 
 
 def parse_path(

@@ -15,6 +15,19 @@ CLOUDFRONT = Path(__file__).resolve().parents[3] / "cloudfront"
 CASES: list[dict[str, Any]] = json.loads((CLOUDFRONT / "accept_cases.json").read_text())
 
 
+def node_binary() -> str:
+    """node on PATH, else the one Playwright ships (requirements/dev.txt), so CI needs no extra tool."""
+    found = shutil.which("node")
+    if found:
+        return found
+    import playwright
+
+    bundled = Path(playwright.__file__).parent / "driver" / "node"
+    if not bundled.exists():
+        pytest.fail("node is required to test cloudfront/normalize_accept.js")
+    return str(bundled)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c["note"] for c in CASES])
 def test_python_normaliser_matches_the_table(case: dict[str, Any]) -> None:
     # Given an Accept header from the table, Then it maps to the expected cache key
@@ -31,9 +44,7 @@ def test_vary_header() -> None:
 
 def test_cloudfront_function_agrees_on_every_case() -> None:
     # Given the CloudFront Function run by node on the same table
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is required to test cloudfront/normalize_accept.js")
+    node = node_binary()
     script = """
 const vm = require('node:vm'); const fs = require('node:fs');
 const ctx = vm.createContext({}); vm.runInContext(fs.readFileSync(process.argv[1], 'utf8'), ctx);

@@ -67,9 +67,7 @@ class MediaQueries:
             name: VariantView(url=self._url(record, v.key), **v.model_dump(exclude={"key"}))
             for name, v in record.variants.items()
         }
-        if caller is not None and not is_manager(caller, record):
-            return self._public_view(record, variants)
-        return MediaView(
+        full = MediaView(
             media_id=record.media_id,
             owner=record.owner,
             kind=record.kind,
@@ -95,29 +93,17 @@ class MediaQueries:
             updated_at=record.updated_at,
             version=record.version,
         )
-
-    def _public_view(self, record: MediaRecord, variants: dict[str, VariantView]) -> MediaView:
-        return MediaView(
-            media_id=record.media_id,
-            owner=None,
-            kind=record.kind,
-            status=record.status,
-            failure_reason=None,
-            original=OriginalView(filename="", content_type=record.original.content_type, size=0),
-            variants=variants,
-            metadata=public_metadata(record.metadata),
-            entity=EntityView(type=record.entity.type, id=record.entity.id) if record.entity else None,
-            is_primary=record.is_primary,
-            visibility=record.visibility,
-            tags=record.tags,
-            alt_text=record.alt_text,
-            caption=record.caption,
-            moderation=record.moderation,
-            moderation_reason=None,
-            duplicate_of=[],
-            created_at=record.created_at,
-            updated_at=record.updated_at,
-            version=record.version,
+        if caller is None or is_manager(caller, record):
+            return full
+        return full.model_copy(
+            update={
+                "owner": None,
+                "failure_reason": None,
+                "original": OriginalView(filename="", content_type=record.original.content_type, size=0),
+                "metadata": public_metadata(record.metadata),
+                "moderation_reason": None,
+                "duplicate_of": [],
+            }
         )
 
     # ------------------------------------------------------------------ lists

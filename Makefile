@@ -21,7 +21,7 @@ help:
 	@echo "make run    - start the whole pipeline locally (embedded AWS emulation, no account, no Docker)"
 	@echo "make test   - install everything needed and run the tests"
 	@echo "make token USER=alice [ADMIN=1] - print a bearer token for the local stack"
-	@echo "make lint | build | validate | openapi | browser | bench-images | bench-video | bench-query | bench-burst"
+	@echo "make lint | build | validate | openapi | browser | sam-local-env | bench-images | bench-video | bench-query | bench-burst | bench-cold-start"
 
 $(VENV)/.installed: $(REQS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,7 +53,7 @@ test: venv ffmpeg-tools $(TEST_DEPS)
 lint: venv sam-venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/media_core/media_core local_stack
+	$(VENV)/bin/mypy layers/media_core/media_core local_stack tools
 	$(VENV)/bin/mypy clients/python/src && $(PY) clients/python/tools/generate_models.py --check
 	@for fn in functions/*/; do echo "mypy $$fn"; (cd $$fn && ../../$(VENV)/bin/mypy --config-file ../../pyproject.toml app.py) || exit 1; done
 	$(SAM_VENV)/bin/cfn-lint template.yaml

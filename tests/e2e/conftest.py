@@ -1,11 +1,10 @@
 """End-to-end fixtures: a local stack with its pollers on (uploads are processed as on AWS) and,
-for the browser tests, Debian's chromium driven by Playwright (never a downloaded browser).
+for the browser tests, a Chrome/Chromium found by tools/browser.py, driven by Playwright.
 
-A missing chromium FAILS the browser tests (`make test` installs it: `make browser`)."""
+A missing browser FAILS the browser tests (`make test` finds or installs one: `make browser`)."""
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,8 +14,8 @@ import pytest
 
 from local_stack.stack import LocalStack
 from tests.support.local_stack import running_stack
+from tools import browser
 
-CHROMIUM = Path(os.environ.get("MEDIA_E2E_CHROMIUM", "/usr/bin/chromium"))
 # A closed network: without these Chromium calls Google hosts (sync, updates, field trials, QUIC).
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -38,14 +37,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 @pytest.fixture(scope="module")
 def browser_context() -> Iterator[Any]:
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)", pytrace=False)
+    chromium = browser.locate()
+    if chromium is None:
+        pytest.fail(f"no Chrome/Chromium: run `make browser` ({browser.install_hint()})", pytrace=False)
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="e2e-chromium-") as profile, sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             profile,
-            executable_path=str(CHROMIUM),
+            executable_path=str(chromium),
             headless=True,
             args=CHROMIUM_ARGS,
             viewport={"width": 1280, "height": 900},

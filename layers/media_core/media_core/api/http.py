@@ -3,6 +3,7 @@ the request context. Every API function registers these on its resolver."""
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 from typing import Any
 
@@ -112,6 +113,13 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Logger) -> None
                 return error_response(status, code, err.message, details)
         logger.error("unmapped domain error", exc_info=err)
         return error_response(HTTPStatus.BAD_REQUEST, "bad_request", err.message)
+
+    @app.exception_handler(UnicodeError)
+    @app.exception_handler(json.JSONDecodeError)
+    def _malformed_body(_: ValueError) -> Response[Any]:
+        # A body that is not UTF-8 JSON never reaches validation: still the caller's fault.
+        details = [{"field": "body", "rule": "json_invalid", "message": "the request body is not UTF-8 JSON"}]
+        return error_response(HTTPStatus.BAD_REQUEST, "bad_request", "body: not UTF-8 JSON", details)
 
     @app.not_found
     def _no_route(_: NotFoundError) -> Response[Any]:

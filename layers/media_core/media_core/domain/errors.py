@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
+_SIGNED_QUERY = re.compile(r"(https?://[^\s?'\"]+)\?[^\s'\"]*")
+
+
+def redact(text: str) -> str:
+    """Presigned URLs carry credentials: never in a log or a failure reason (only their path)."""
+    return _SIGNED_QUERY.sub(r"\1?<signature removed>", text)
+
 
 class DomainError(Exception):
     """Base class: `message` is safe to show to the caller."""

@@ -25,7 +25,7 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools import Logger
 
 from media_core.domain.audit import AuditAction
-from media_core.domain.errors import InvalidTransition, MediaRejected
+from media_core.domain.errors import InvalidTransition, MediaRejected, redact
 from media_core.domain.events import DetailType, event_detail
 from media_core.domain.guards import RecordGuard
 from media_core.domain.keys import parse_upload_key, pinned_original_key
@@ -145,7 +145,9 @@ class ProcessingPipeline:
             logger.exception("processing failed on the last attempt", media_id=record.media_id)
             return self._fail(
                 claimed,
-                f"processing failed after {attempt.number} attempts: {type(err).__name__}"[:500],
+                redact(f"processing failed after {attempt.number} attempts: {type(err).__name__}: {err}")[
+                    :500
+                ],
             )
         original = claimed.original.model_copy(update={"sha256": result.sha256 or claimed.original.sha256})
         try:

@@ -36,9 +36,10 @@ class MediaDeleter:
         objects fails, the tombstone keeps `purge_pending` and the cleanup job (or a repeated
         delete) resumes; the event is published once, when the last object is gone.
         Raises InvalidTransition if the record changed state meanwhile (the caller may retry)."""
+        announced = record  # the event names what was deleted, variant keys included
         if record.status != Status.DELETED:
             expires = utc_now() + timedelta(days=self.settings.audit_retention_days)
-            record = self.repository.tombstone(record, int(expires.timestamp()))
+            self.repository.tombstone(record, int(expires.timestamp()))
             logger.info("media deleted", media_id=record.media_id, actor=actor, reason=reason)
         elif not record.purge_pending:
             return
@@ -48,7 +49,7 @@ class MediaDeleter:
             self.events.publish(
                 DetailType.DELETED,
                 event_detail(
-                    record.model_copy(update={"status": Status.DELETED, "purge_pending": False}),
+                    announced.model_copy(update={"status": Status.DELETED, "purge_pending": False}),
                     self.settings.uploads_bucket,
                     self.settings.media_bucket,
                 ),

@@ -205,7 +205,7 @@ class MediaQueries:
             # Originals (EXIF, GPS and all) are for the owner and admins only, and only the
             # pinned copy that was checked: never the inbox key an upload URL can write again.
             if not is_manager(caller, record):
-                raise NotFound(f"media {media_id} has no downloadable original")
+                raise NotFound(f"media {media_id} not found")
             if record.status == Status.AWAITING_UPLOAD:
                 raise Conflict(f"media {media_id} has not been uploaded yet")
             if record.original.stored_key is None:

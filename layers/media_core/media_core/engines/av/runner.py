@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 
-from media_core.domain.errors import MediaRejected
+from media_core.domain.errors import MediaRejected, redact
 from media_core.engines.av.binaries import ca_bundle, find_binaries
 
 T = TypeVar("T")
@@ -122,14 +122,6 @@ def explain_failure(stderr: str, source: str, demuxers: Sequence[str]) -> Except
         if pattern.search(stderr):
             return MediaRejected(reason)
     return MediaRejected(f"unreadable media: {_last_line(stderr) or 'ffmpeg failed'}")
-
-
-_SIGNED_QUERY = re.compile(r"(https?://[^\s?'\"]+)\?[^\s'\"]*")
-
-
-def redact(text: str) -> str:
-    """Presigned URLs carry credentials: never in a log or a failure reason (only their path)."""
-    return _SIGNED_QUERY.sub(r"\1?<signature removed>", text)
 
 
 def _last_line(stderr: str) -> str:

@@ -1,0 +1,233 @@
+"""Cold-start benchmark: the time to `import app` for every function (functions/*/app.py), in fresh
+processes, beside the baseline `import boto3, pydantic` measured in the same run.
+
+Run with `make bench-cold-start` (or `.venv/bin/python bench/bench_cold_start.py [--runs 15]`).
+
+Method (be honest about it):
+- Each sample is a new interpreter (`python -I`, the venv's: the dependencies the layer ships)
+  whose sys.path starts like Lambda's: the function's folder (/var/task), then layers/media_core
+  (/opt/python). Its environment is the function's own, resolved by the local stack's code from
+  template.yaml (tools/sam_local_env: Globals merged, the emulator endpoint, tracing off), so the
+  settings validated at import see what `make run` gives them. Nothing is called over the network.
+- The figure is the time around the import statement inside that process (perf_counter), not the
+  interpreter's start-up, which Lambda pays with or without our code. Lambda's own bootstrap
+  imports a few stdlib modules (json, http.client) first; here the import pays for them, for the
+  baseline too.
+- Bytecode: one warm-up round compiles everything into a private pycache (-X pycache_prefix under
+  bench/out/), so samples measure loading, not compiling, and nothing is written beside the sources.
+  On Lambda the dependencies' .pyc ship with the layer (pip compiles them) but the function's and
+  media_core's own sources are compiled at each cold start: this benchmark does not count that.
+- Rounds are interleaved (baseline, every function, again...) so load from other processes on
+  this shared machine hits all of them alike; median and p90 over --runs rounds. The ratio is
+  paired: the median over rounds of (the function's sample / that round's baseline sample).
+- The heaviest imports come from `-X importtime` (the median of --importtime-runs runs), for the
+  API functions. A module's raw cumulative time counts boto3 or pydantic under whichever module
+  happens to import them first; the ranking uses "beyond": its cumulative time minus the modules
+  the baseline imports too (they are paid anyway), i.e. what making that import lazy could save.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from local_stack.functions import function_specs  # noqa: E402
+from local_stack.template import load_template  # noqa: E402
+from tools import sam_local_env  # noqa: E402
+
+TEMPLATE = ROOT / "template.yaml"
+LAYER = ROOT / "layers" / "media_core"
+OUT = ROOT / "bench" / "out"
+BASELINE = "import boto3, pydantic"
+TARGET_RATIO = 1.5  # API functions: at most this many times the baseline
+# Inside the fresh process: Lambda-like sys.path, then time only the import statement.
+HARNESS = """
+import sys, time
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+started = time.perf_counter()
+exec(sys.argv[3])
+print(time.perf_counter() - started)
+"""
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str  # folder name, or "baseline"
+    kind: str  # api | sqs | schedule | baseline
+    code_dir: Path
+    statement: str
+    env: dict[str, str]
+
+
+def targets() -> list[Target]:
+    """Every functions/*/app.py with its template environment, plus the baseline."""
+    document = sam_local_env.env_vars(TEMPLATE, host="127.0.0.1")
+    resolver = sam_local_env.local_resolver(load_template(TEMPLATE), "http://127.0.0.1:4566")
+    specs = {spec.code_dir.resolve(): spec for spec in function_specs(resolver, ROOT)}
+    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "TZ": ":UTC"}
+    found = [Target("baseline", "baseline", LAYER, BASELINE, dict(base))]
+    for app in sorted((ROOT / "functions").glob("*/app.py")):
+        spec = specs.get(app.parent.resolve())
+        if spec is None:
+            raise SystemExit(f"{app} is not a function of template.yaml")
+        kinds = {event.type.lower() for event in spec.events}
+        kind = "api" if "api" in kinds else "sqs" if "sqs" in kinds else "schedule"
+        env = {**base, **document[spec.logical_id], "POWERTOOLS_LOG_LEVEL": "WARNING"}
+        found.append(Target(app.parent.name, kind, app.parent, "import app", env))
+    return found
+
+
+def _command(target: Target, *flags: str) -> list[str]:
+    pycache = OUT / "pycache"
+    return [
+        sys.executable, "-I", "-X", f"pycache_prefix={pycache}", *flags,
+        "-c", HARNESS, str(target.code_dir), str(LAYER), target.statement,
+    ]  # fmt: skip
+
+
+def sample(target: Target) -> float:
+    result = subprocess.run(
+        _command(target), cwd=target.code_dir, env=target.env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"{target.name}: import failed\n{result.stderr[-3000:]}")
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+@dataclass(frozen=True)
+class Imported:
+    name: str
+    self_us: int
+    cumulative_us: int
+    beyond_us: int  # cumulative minus what the baseline imports too: what lazy imports could save
+    parent: str  # the module that imported it first ("" at the top)
+
+
+def parse_importtime(stderr: str, baseline: frozenset[str] = frozenset()) -> dict[str, Imported]:
+    """`-X importtime` output as a tree. Its lines come children first, indented two spaces per
+    level: a line at depth d adopts the pending lines deeper than d."""
+    modules: dict[str, Imported] = {}
+    pending: list[tuple[int, str]] = []  # (depth, name) not yet given a parent
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, cumulative, raw = line[len("import time:") :].split("|", 2)
+        name, depth = raw.strip(), (len(raw) - len(raw.lstrip()) - 1) // 2
+        beyond = 0 if name in baseline else int(self_us)
+        while pending and pending[-1][0] > depth:
+            child = modules[pending.pop()[1]]
+            modules[child.name] = Imported(
+                child.name, child.self_us, child.cumulative_us, child.beyond_us, name
+            )
+            beyond += child.beyond_us
+        modules[name] = Imported(name, int(self_us), int(cumulative), beyond, "")
+        pending.append((depth, name))
+    return modules
+
+
+def importtime(target: Target, baseline: frozenset[str] = frozenset()) -> dict[str, Imported]:
+    result = subprocess.run(
+        _command(target, "-X", "importtime"),
+        cwd=target.code_dir, env=target.env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return parse_importtime(result.stderr, baseline)
+
+
+def heaviest(target: Target, runs: int, baseline: frozenset[str], top: int) -> list[dict[str, object]]:
+    """The modules costing most beyond the baseline (median over runs), `app` itself left out."""
+    per_run = [importtime(target, baseline) for _ in range(runs)]
+    rows: list[dict[str, object]] = []
+    for name, first in per_run[0].items():
+        if name == "app":
+            continue
+        seen = [run[name] for run in per_run if name in run]
+        rows.append(
+            {
+                "module": name,
+                "beyond_baseline_ms": round(statistics.median(m.beyond_us for m in seen) / 1000, 1),
+                "cumulative_ms": round(statistics.median(m.cumulative_us for m in seen) / 1000, 1),
+                "self_ms": round(statistics.median(m.self_us for m in seen) / 1000, 1),
+                "imported_by": first.parent,
+                "in_baseline": name in baseline,
+            }
+        )
+    rows.sort(key=lambda row: (row["beyond_baseline_ms"], row["cumulative_ms"]), reverse=True)
+    return rows[:top]
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=15, help="fresh processes per function (default 15)")
+    parser.add_argument("--importtime-runs", type=int, default=3)
+    parser.add_argument("--top", type=int, default=10)
+    parser.add_argument("--json", type=Path, default=OUT / "cold_start.json")
+    args = parser.parse_args()
+
+    all_targets = targets()
+    for target in all_targets:  # warm-up: compile into the private pycache
+        sample(target)
+    samples: dict[str, list[float]] = {t.name: [] for t in all_targets}
+    for _ in range(args.runs):
+        for target in all_targets:
+            samples[target.name].append(sample(target) * 1000)
+
+    # A shared machine: the load says how far to trust the absolute figures (the ratios hold better).
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"Cold start: time to import, {args.runs} fresh processes each "
+        f"(Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load})"
+    )
+    print(f"{'function':<10} {'kind':<9} {'median ms':>10} {'p90 ms':>8} {'x baseline':>11}  target")
+    results = []
+    for target in all_targets:
+        values = samples[target.name]
+        median, p90 = statistics.median(values), quantile(values, 0.9)
+        # Paired: each round's sample over the same round's baseline, so load swings cancel out.
+        ratio = statistics.median(v / b for v, b in zip(values, samples["baseline"], strict=True))
+        verdict = ""
+        if target.kind == "api":
+            verdict = f"<= {TARGET_RATIO}x " + ("ok" if ratio <= TARGET_RATIO else "OVER")
+        label = "baseline" if target.kind == "baseline" else target.name
+        print(f"{label:<10} {target.kind:<9} {median:>10.0f} {p90:>8.0f} {ratio:>10.2f}x  {verdict}")
+        results.append({"function": target.name, "kind": target.kind, "median_ms": round(median, 1),
+                        "p90_ms": round(p90, 1), "ratio": round(ratio, 2)})  # fmt: skip
+    print(f"(baseline = `{BASELINE}` in the same harness)")
+
+    baseline = frozenset(importtime(all_targets[0]))
+    tops: dict[str, list[dict[str, object]]] = {}
+    for target in (t for t in all_targets if t.kind == "api"):
+        rows = tops[target.name] = heaviest(target, args.importtime_runs, baseline, args.top)
+        print(f"\nTop {args.top} imports of {target.name} (-X importtime, median of {args.importtime_runs}; "
+              "ranked by cumulative ms beyond the baseline's modules)")  # fmt: skip
+        print(f"  {'beyond ms':>9} {'cumul. ms':>9} {'self ms':>8}  module  <- imported by")
+        for row in rows:
+            print(f"  {row['beyond_baseline_ms']:>9} {row['cumulative_ms']:>9} {row['self_ms']:>8}  "
+                  f"{row['module']}  <- {row['imported_by'] or '(top)'}")  # fmt: skip
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    report = {"runs": args.runs, "load_average": load, "results": results, "heaviest": tops}
+    args.json.write_text(json.dumps(report, indent=2))
+    print(f"\nwrote {args.json.relative_to(ROOT) if args.json.is_relative_to(ROOT) else args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -145,7 +145,7 @@ class MediaView(BaseModel):
     moderation: Moderation
     moderation_reason: str | None = None
     original: OriginalView
-    owner: str
+    owner: str | None
     status: Status
     tags: list[str]
     updated_at: datetime
@@ -164,7 +164,7 @@ class MultipartUpload(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     expires_at: datetime
     method: Literal["MULTIPART"] = "MULTIPART"
-    part_count: int | None = None
+    part_count: int
     part_size: int
     parts: list[UploadPart]
     upload_id: str
@@ -208,6 +208,13 @@ class SignedParts(BaseModel):
     parts: list[UploadPart]
 
 
+class StoredPart(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    etag: str
+    part_number: int
+    size: int
+
+
 class UploadCreated(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     kind: Kind
@@ -219,7 +226,7 @@ class UploadCreated(BaseModel):
 class UploadPart(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     part_number: int
-    size: int | None = None
+    size: int
     url: str
 
 
@@ -237,18 +244,11 @@ class UploadRequest(BaseModel):
     visibility: Visibility = Visibility.PRIVATE
 
 
-class UploadedPart(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-    etag: str
-    part_number: int
-    size: int
-
-
 class UploadedParts(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     part_count: int
     part_size: int
-    parts: list[UploadedPart]
+    parts: list[StoredPart]
     upload_id: str
 
 

@@ -306,21 +306,18 @@ def cmd_get(args: argparse.Namespace, client: MediaClient, output: Output) -> in
 
 
 def cmd_download(args: argparse.Namespace, client: MediaClient, output: Output) -> int:
-    target: Path = args.output
-    if target.is_dir():
-        record = client.get_media(args.media_id)
-        name = Path(record.original.filename).name
-        if args.variant:
-            stem, extension = Path(name).stem, record.variants.get(args.variant)
-            suffix = (extension.content_type.rsplit("/", 1)[-1] if extension else "bin").replace(
-                "jpeg", "jpg"
-            )
-            name = f"{stem}-{args.variant}.{suffix}"
-        target = target / name
-    partial = target.with_name(f".{target.name}.partial")
+    """Into a file, or into a directory under the name the server gives the attachment
+    (`beach.jpg`, `beach-thumbnail.jpg`); written to a hidden partial file, renamed when complete."""
+    into_dir = args.output.is_dir()
+    partial = (args.output if into_dir else args.output.parent) / f".media-{args.media_id}.partial"
     try:
         with partial.open("wb") as handle:
-            size = client.download(args.media_id, handle.write, variant=args.variant)
+            size, name = client.download(args.media_id, handle.write, variant=args.variant)
+        target: Path = (
+            args.output / (name or f"{args.media_id}-{args.variant or 'original'}")
+            if into_dir
+            else args.output
+        )
         partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)

@@ -32,14 +32,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "layers" / "media_core"), str(ROOT)]
 
-from media_core.av.binaries import find_binaries  # noqa: E402
-from media_core.av.limits import TranscodeSettings  # noqa: E402
-from media_core.av.probe import probe  # noqa: E402
 from media_core.engines.av.assemble import assemble  # noqa: E402
 from media_core.engines.av.audio_hls import encode_audio  # noqa: E402
+from media_core.engines.av.binaries import find_binaries  # noqa: E402
 from media_core.engines.av.encode import TaskResult, encode_task  # noqa: E402
 from media_core.engines.av.ladder import DEFAULT_LADDER, parse_ladder  # noqa: E402
+from media_core.engines.av.limits import TranscodeOptions  # noqa: E402
 from media_core.engines.av.plan import HlsPlan, plan_hls  # noqa: E402
+from media_core.engines.av.probe import probe  # noqa: E402
 from media_core.engines.av.segments import Task  # noqa: E402
 
 from tests.support.hls_media import count_video_frames, decode_errors  # noqa: E402
@@ -110,7 +110,7 @@ def noisy_source(seconds: float) -> Path:
 
 
 def run_path(
-    name: str, source: Path, plan: HlsPlan, tasks: tuple[Task, ...], settings: TranscodeSettings
+    name: str, source: Path, plan: HlsPlan, tasks: tuple[Task, ...], settings: TranscodeOptions
 ) -> dict[str, Any]:
     root = OUT / name
     shutil.rmtree(root, ignore_errors=True)
@@ -199,12 +199,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--ladder", default=",".join(str(r.height) for r in DEFAULT_LADDER))
-    parser.add_argument("--preset", default=TranscodeSettings().preset)
-    parser.add_argument("--crf", type=int, default=TranscodeSettings().crf)
+    parser.add_argument("--preset", default=TranscodeOptions().preset)
+    parser.add_argument("--crf", type=int, default=TranscodeOptions().crf)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
 
-    settings = TranscodeSettings(preset=args.preset, crf=args.crf)
+    settings = TranscodeOptions(preset=args.preset, crf=args.crf)
     source = noisy_source(args.seconds)
     info = probe(str(source))
     plan = plan_hls(info, parse_ladder(args.ladder), settings)

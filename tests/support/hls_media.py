@@ -14,7 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from media_core.av.binaries import find_binaries
+from media_core.engines.av.binaries import find_binaries
 
 from tests.support.av_media import ffmpeg
 

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import m3u8
 import pytest
-from media_core.av.binaries import find_binaries
-from media_core.av.probe import MediaInfo, probe
 from media_core.engines.av.assemble import AssemblyError, HlsOutput, assemble
 from media_core.engines.av.audio_hls import encode_audio
+from media_core.engines.av.binaries import find_binaries
 from media_core.engines.av.encode import encode_task
 from media_core.engines.av.hls import package_parallel, package_single
 from media_core.engines.av.ladder import parse_ladder
 from media_core.engines.av.plan import plan_hls
+from media_core.engines.av.probe import MediaInfo, probe
 
 from tests.support.av_media import mp4_top_level_boxes
 from tests.support.hls_media import (

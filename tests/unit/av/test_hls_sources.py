@@ -8,10 +8,10 @@ from pathlib import Path
 
 import m3u8
 import pytest
-from media_core.av.binaries import find_binaries
-from media_core.av.probe import probe
+from media_core.engines.av.binaries import find_binaries
 from media_core.engines.av.hls import package_parallel, package_single
 from media_core.engines.av.ladder import DEFAULT_LADDER, parse_ladder
+from media_core.engines.av.probe import probe
 from media_core.engines.av.storyboard import make_storyboard
 from PIL import Image
 

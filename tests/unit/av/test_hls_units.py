@@ -8,11 +8,11 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from media_core.av.limits import TranscodeSettings
-from media_core.av.probe import MediaInfo, VideoStream
+from media_core.domain.errors import MediaRejected
 from media_core.engines.av import fmp4
 from media_core.engines.av.encode import task_command, x264_params
 from media_core.engines.av.ladder import DEFAULT_LADDER, choose_renditions, mp4_rendition, parse_ladder
+from media_core.engines.av.limits import TranscodeOptions
 from media_core.engines.av.plan import HlsPlan, plan_hls
 from media_core.engines.av.playlists import (
     AudioEntry,
@@ -22,9 +22,9 @@ from media_core.engines.av.playlists import (
     render_master_playlist,
     render_media_playlist,
 )
+from media_core.engines.av.probe import MediaInfo, VideoStream
 from media_core.engines.av.segments import Task, frame_rate, plan_segments, plan_tasks, track_timescale
 from media_core.engines.av.storyboard import choose_interval, plan_storyboard, render_vtt
-from media_core.errors import MediaRejected
 
 
 def info_of(
@@ -178,7 +178,7 @@ def test_task_command_seeks_the_input_and_encodes_every_rung_without_audio(tmp_p
     info = info_of(1280, 720, 25, 20.0)
     plan = plan_hls(info, parse_ladder("720,360"), segment_s=6.0, gop_s=2.0)
     outs = [tmp_path / "a.mp4", tmp_path / "b.mp4"]
-    cmd = task_command("https://bucket/x?sig=1", plan, Task(1, 1), outs, TranscodeSettings())
+    cmd = task_command("https://bucket/x?sig=1", plan, Task(1, 1), outs, TranscodeOptions())
     text = " ".join(cmd)
     ss = cmd.index("-ss")
     assert ss < cmd.index("-i") and float(cmd[ss + 1]) == pytest.approx(6.0 - 0.01, abs=1e-6)
@@ -196,8 +196,8 @@ def test_task_command_seeks_the_input_and_encodes_every_rung_without_audio(tmp_p
 def test_first_task_does_not_seek_and_last_task_reads_to_the_end(tmp_path: Path) -> None:
     info = info_of(640, 360, 25, 14.0)
     plan = plan_hls(info, parse_ladder("360"), segment_s=6.0)
-    first = task_command("in.mp4", plan, Task(0, 1), [tmp_path / "a"], TranscodeSettings())
-    last = task_command("in.mp4", plan, Task(2, 1), [tmp_path / "a"], TranscodeSettings())
+    first = task_command("in.mp4", plan, Task(0, 1), [tmp_path / "a"], TranscodeOptions())
+    last = task_command("in.mp4", plan, Task(2, 1), [tmp_path / "a"], TranscodeOptions())
     assert "-ss" not in first and "-frames:v" in first
     assert "-ss" in last and "-frames:v" not in last
 

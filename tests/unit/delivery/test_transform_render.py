@@ -6,15 +6,15 @@ import io
 
 import numpy as np
 import pytest
+from media_core.domain.errors import MediaRejected
 from media_core.domain.transform import TransformLimits, TransformOptions
+from media_core.engines.imaging.guards import ImageLimits
 from media_core.engines.imaging.transform import (
     RenderedTransform,
     choose_source,
     output_size,
     render_transform,
 )
-from media_core.errors import MediaRejected
-from media_core.imaging.guards import ImageLimits
 from PIL import Image
 
 from tests.support import images

@@ -20,6 +20,7 @@ from botocore.credentials import Credentials
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from media_core.dal.s3 import content_disposition
 from media_core.dal.url_signing import (
     CloudFrontUrlSigner,
     DeliveryUrls,
@@ -27,7 +28,6 @@ from media_core.dal.url_signing import (
     object_path,
     public_url,
 )
-from media_core.storage import content_disposition
 
 from local_stack.emulator import ACCESS_KEY_ID, SECRET_ACCESS_KEY, Emulator
 from tests.support import seaweed
@@ -194,7 +194,7 @@ def test_s3_url_is_what_botocore_itself_signs_at_that_time(
 def test_s3_url_matches_botocore_on_real_aws_endpoints(
     monkeypatch: pytest.MonkeyPatch, region: str, style: str
 ) -> None:
-    # Given an S3 client for AWS itself (presigning needs no network), as media_core.aws builds it
+    # Given an S3 client for AWS itself (presigning needs no network), as media_core.dal.clients builds it
     import boto3
     from botocore.config import Config
 

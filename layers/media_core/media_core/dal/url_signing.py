@@ -28,7 +28,8 @@ from botocore.credentials import Credentials, ReadOnlyCredentials
 from botocore.signers import CloudFrontSigner
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from media_core.storage import content_disposition
+
+from media_core.dal.s3 import content_disposition
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client

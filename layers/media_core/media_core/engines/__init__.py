@@ -1,1 +1,1 @@
-"""TODO"""
+"""Media work on bytes and files: imaging (Pillow), av (ffmpeg), documents. No AWS."""

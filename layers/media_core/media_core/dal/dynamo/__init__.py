@@ -1,1 +1,1 @@
-"""TODO"""
+"""DynamoDB: the key scheme (keys), expressions, paging, and the repositories."""

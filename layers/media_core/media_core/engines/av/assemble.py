@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from media_core.av import runner
-from media_core.av.binaries import find_binaries
-from media_core.engines.av import fmp4
+
+from media_core.engines.av import fmp4, runner
 from media_core.engines.av.audio_hls import AudioRendition
+from media_core.engines.av.binaries import find_binaries
 from media_core.engines.av.encode import RenditionPart, SegmentFile, TaskResult
 from media_core.engines.av.ladder import Rendition, mp4_rendition
 from media_core.engines.av.layout import AUDIO_NAME, INIT_NAME, Layout, segment_name

@@ -16,7 +16,7 @@ from PIL import Image
 
 from media_core.domain.errors import MediaRejected
 from media_core.engines.av import runner
-from media_core.engines.av.limits import AudioLimits, AudioSettings, check_audio
+from media_core.engines.av.limits import AudioLimits, AudioOptions, check_audio
 from media_core.engines.av.probe import MediaInfo, probe
 
 CONTENT_TYPE_MP3 = "audio/mpeg"
@@ -53,12 +53,12 @@ def transcode_audio(
     source: str,
     out_path: Path,
     info: MediaInfo,
-    settings: AudioSettings | None = None,
+    settings: AudioOptions | None = None,
     *,
     timeout_s: float | None = None,
 ) -> AudioTranscodeResult:
     """MP3 at settings.bitrate / settings.sample_rate; title/artist/album carried as ID3 tags only."""
-    settings = settings or AudioSettings()
+    settings = settings or AudioOptions()
     audio = info.audio
     if audio is None:
         raise MediaRejected("no audio stream found")
@@ -121,11 +121,11 @@ class CoverArt:
 
 
 def extract_cover_art(
-    source: str, info: MediaInfo, settings: AudioSettings | None = None, *, timeout_s: float = 60.0
+    source: str, info: MediaInfo, settings: AudioOptions | None = None, *, timeout_s: float = 60.0
 ) -> CoverArt | None:
     """The embedded cover (attached picture) as a JPEG fitting cover_max_size, or None if absent or
     undecodable (a broken cover never fails the audio)."""
-    settings = settings or AudioSettings()
+    settings = settings or AudioOptions()
     if info.cover_art_index is None:
         return None
     inp = ffmpeg.input(source, **runner.input_options(source, runner.AUDIO_DEMUXERS))

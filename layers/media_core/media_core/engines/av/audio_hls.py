@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from media_core.av import runner
-from media_core.av.binaries import find_binaries
-from media_core.av.limits import TranscodeSettings
-from media_core.engines.av import fmp4
+
+from media_core.domain.errors import MediaRejected
+from media_core.engines.av import fmp4, runner
+from media_core.engines.av.binaries import find_binaries
 from media_core.engines.av.layout import AUDIO_NAME, INIT_NAME, Layout, segment_name
+from media_core.engines.av.limits import TranscodeOptions
 from media_core.engines.av.plan import AudioPlan, HlsPlan
 from media_core.engines.av.segments import DEFAULT_SEGMENT_S
-from media_core.errors import MediaRejected
 
 logger = Logger(child=True)
 
@@ -92,7 +92,7 @@ def audio_command(
     source: str,
     audio: AudioPlan,
     out: Path,
-    settings: TranscodeSettings,
+    settings: TranscodeOptions,
     segment_s: float = DEFAULT_SEGMENT_S,
 ) -> list[str]:
     """One fragmented MP4 of the whole audio, a fragment every `segment_s` (all AAC frames are sync
@@ -112,7 +112,7 @@ def encode_audio(
     source: str,
     plan: HlsPlan,
     out_dir: Path,
-    settings: TranscodeSettings | None = None,
+    settings: TranscodeOptions | None = None,
     *,
     timeout_s: float | None = None,
 ) -> AudioRendition | None:
@@ -122,7 +122,7 @@ def encode_audio(
     if audio is None:
         return None
     segment_s = plan.segment_s
-    settings = settings or TranscodeSettings()
+    settings = settings or TranscodeOptions()
     layout = Layout(Path(out_dir))
     directory = layout.rendition_dir(AUDIO_NAME)
     directory.mkdir(parents=True, exist_ok=True)

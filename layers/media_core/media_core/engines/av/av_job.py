@@ -30,8 +30,8 @@ from media_core.engines.av.audio import (
 from media_core.engines.av.budget import DEFAULT_RESERVE_S, check_budget, estimate_transcode_s
 from media_core.engines.av.limits import (
     AudioLimits,
-    AudioSettings,
-    TranscodeSettings,
+    AudioOptions,
+    TranscodeOptions,
     VideoLimits,
     check_video,
 )
@@ -100,7 +100,7 @@ def process_video(
     source: str,
     workdir: Path,
     limits: VideoLimits | None = None,
-    settings: TranscodeSettings | None = None,
+    settings: TranscodeOptions | None = None,
     remaining_time_s: float | None = None,
     *,
     cores: float | None = None,
@@ -112,7 +112,7 @@ def process_video(
     None skips the budget check (local runs). The transcode also gets it as a hard timeout.
     """
     limits = limits or VideoLimits()
-    settings = settings or TranscodeSettings()
+    settings = settings or TranscodeOptions()
     workdir = Path(workdir)
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -185,14 +185,14 @@ def process_audio(
     source: str,
     workdir: Path,
     limits: AudioLimits | None = None,
-    settings: AudioSettings | None = None,
+    settings: AudioOptions | None = None,
     remaining_time_s: float | None = None,
     *,
     reserve_s: float = DEFAULT_RESERVE_S,
 ) -> AudioResult:
     """Probe + validate, MP3 rendition (workdir/audio.mp3), cover art, waveform."""
     limits = limits or AudioLimits()
-    settings = settings or AudioSettings()
+    settings = settings or AudioOptions()
     workdir = Path(workdir)
     started = time.perf_counter()
     timings: dict[str, float] = {}

@@ -13,7 +13,7 @@ import math
 import os
 
 from media_core.domain.errors import MediaRejected
-from media_core.engines.av.limits import TranscodeSettings
+from media_core.engines.av.limits import TranscodeOptions
 from media_core.engines.av.poster import fit_within
 from media_core.engines.av.probe import MediaInfo
 from media_core.engines.av.transcode import TranscodePlan, plan_transcode
@@ -56,13 +56,13 @@ def available_cores() -> float:
 
 def estimate_transcode_s(
     info: MediaInfo,
-    settings: TranscodeSettings | None = None,
+    settings: TranscodeOptions | None = None,
     *,
     plan: TranscodePlan | None = None,
     cores: float | None = None,
 ) -> float:
     """Wall seconds the MP4 rendition is expected to take (conservative)."""
-    settings = settings or TranscodeSettings()
+    settings = settings or TranscodeOptions()
     video = info.video
     if video is None:
         raise MediaRejected("no video stream found")

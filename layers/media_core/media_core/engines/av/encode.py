@@ -25,15 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from media_core.av import runner
-from media_core.av.binaries import find_binaries
-from media_core.av.limits import TranscodeSettings
-from media_core.engines.av import fmp4
+
+from media_core.domain.errors import MediaRejected
+from media_core.engines.av import fmp4, runner
+from media_core.engines.av.binaries import find_binaries
 from media_core.engines.av.ladder import Rendition
 from media_core.engines.av.layout import INIT_NAME, Layout, segment_name
+from media_core.engines.av.limits import TranscodeOptions
 from media_core.engines.av.plan import HlsPlan
 from media_core.engines.av.segments import SegmentPlan, Task
-from media_core.errors import MediaRejected
 
 logger = Logger(child=True)
 
@@ -111,7 +111,7 @@ def x264_params(plan: SegmentPlan) -> str:
     return f"keyint={g}:min-keyint={g}:scenecut=0:open-gop=0:stitchable=1"
 
 
-def video_encode_args(rendition: Rendition, plan: SegmentPlan, settings: TranscodeSettings) -> list[str]:
+def video_encode_args(rendition: Rendition, plan: SegmentPlan, settings: TranscodeOptions) -> list[str]:
     """libx264 options shared by every task and by the single path (identical => joinable)."""
     g = str(plan.gop_frames)
     return [
@@ -154,7 +154,7 @@ def task_command(
     plan: HlsPlan,
     task: Task,
     outputs: list[Path],
-    settings: TranscodeSettings,
+    settings: TranscodeOptions,
 ) -> list[str]:
     """The ffmpeg argument list of one task: one fragmented MP4 per rendition, into `outputs`."""
     renditions = plan.renditions
@@ -189,7 +189,7 @@ def encode_task(
     plan: HlsPlan,
     task: Task,
     out_dir: Path,
-    settings: TranscodeSettings | None = None,
+    settings: TranscodeOptions | None = None,
     *,
     timeout_s: float | None = None,
 ) -> TaskResult:
@@ -197,7 +197,7 @@ def encode_task(
     read with input seeking) for every rendition of `plan`, writing `hls/{rung}/init.mp4` and
     `hls/{rung}/seg_{n:05d}.m4s` under `out_dir` (layout.py). Scratch files are removed, also on
     failure. Raises MediaRejected (bad input), SourceUnavailableError (retry)."""
-    settings = settings or TranscodeSettings()
+    settings = settings or TranscodeOptions()
     layout = Layout(Path(out_dir))
     scratch = layout.work / f"task_{task.first:05d}"
     scratch.mkdir(parents=True, exist_ok=True)

@@ -18,13 +18,13 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from media_core.av.limits import TranscodeSettings
-from media_core.av.probe import MediaInfo
 from media_core.engines.av.assemble import HlsOutput, assemble
 from media_core.engines.av.audio_hls import encode_audio
 from media_core.engines.av.encode import TaskResult, encode_task
 from media_core.engines.av.ladder import DEFAULT_LADDER, Rung
+from media_core.engines.av.limits import TranscodeOptions
 from media_core.engines.av.plan import HlsPlan, plan_hls
+from media_core.engines.av.probe import MediaInfo
 from media_core.engines.av.segments import DEFAULT_GOP_S, DEFAULT_SEGMENT_S, Task
 
 __all__ = ["HlsOutput", "HlsPlan", "package_parallel", "package_single", "plan_hls"]
@@ -35,7 +35,7 @@ def _package(
     out_dir: Path,
     plan: HlsPlan,
     tasks: tuple[Task, ...],
-    settings: TranscodeSettings,
+    settings: TranscodeOptions,
     make_mp4: bool,
     timeout_s: float | None,
 ) -> HlsOutput:
@@ -58,7 +58,7 @@ def package_single(
     info: MediaInfo,
     out_dir: Path,
     ladder: tuple[Rung, ...] = DEFAULT_LADDER,
-    settings: TranscodeSettings | None = None,
+    settings: TranscodeOptions | None = None,
     *,
     segment_s: float = DEFAULT_SEGMENT_S,
     gop_s: float = DEFAULT_GOP_S,
@@ -66,7 +66,7 @@ def package_single(
     timeout_s: float | None = None,
 ) -> HlsOutput:
     """The whole file in one ffmpeg process (short clips, the "single" mode)."""
-    settings = settings or TranscodeSettings()
+    settings = settings or TranscodeOptions()
     plan = plan_hls(info, ladder, settings, segment_s=segment_s, gop_s=gop_s)
     return _package(source, Path(out_dir), plan, (plan.single_task(),), settings, make_mp4, timeout_s)
 
@@ -76,7 +76,7 @@ def package_parallel(
     info: MediaInfo,
     out_dir: Path,
     ladder: tuple[Rung, ...] = DEFAULT_LADDER,
-    settings: TranscodeSettings | None = None,
+    settings: TranscodeOptions | None = None,
     *,
     segment_s: float = DEFAULT_SEGMENT_S,
     gop_s: float = DEFAULT_GOP_S,
@@ -86,7 +86,7 @@ def package_parallel(
 ) -> HlsOutput:
     """The segment-parallel path run locally: every task in its own ffmpeg process, one after
     another (what Lambda workers do concurrently), then the assembler."""
-    settings = settings or TranscodeSettings()
+    settings = settings or TranscodeOptions()
     plan = plan_hls(info, ladder, settings, segment_s=segment_s, gop_s=gop_s)
     tasks = plan.tasks(segments_per_task)
     return _package(source, Path(out_dir), plan, tasks, settings, make_mp4, timeout_s)

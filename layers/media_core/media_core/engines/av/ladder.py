@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from media_core.av.probe import MediaInfo
-from media_core.errors import MediaRejected
+from media_core.domain.errors import MediaRejected
+from media_core.engines.av.probe import MediaInfo
 
 MIN_RUNG = 144
 MAX_RUNG = 2160

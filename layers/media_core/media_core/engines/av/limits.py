@@ -32,7 +32,7 @@ class VideoLimits:
 
 
 @dataclass(frozen=True)
-class TranscodeSettings:
+class TranscodeOptions:
     """The MP4 rendition: H.264 (libx264, yuv420p) + AAC, `+faststart`."""
 
     preset: str = "veryfast"  # chosen from bench/bench_video.py (see README of av / report)
@@ -59,7 +59,7 @@ class AudioLimits:
 
 
 @dataclass(frozen=True)
-class AudioSettings:
+class AudioOptions:
     """The MP3 rendition and the player extras."""
 
     bitrate: str = "128k"

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from media_core.av.limits import TranscodeSettings
-from media_core.av.probe import MediaInfo
+from media_core.domain.errors import MediaRejected
 from media_core.engines.av.ladder import DEFAULT_LADDER, Rendition, Rung, choose_renditions
+from media_core.engines.av.limits import TranscodeOptions
+from media_core.engines.av.probe import MediaInfo
 from media_core.engines.av.segments import (
     DEFAULT_GOP_S,
     DEFAULT_SEGMENT_S,
@@ -18,7 +19,6 @@ from media_core.engines.av.segments import (
     plan_segments,
     plan_tasks,
 )
-from media_core.errors import MediaRejected
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +90,13 @@ class HlsPlan:
 def plan_hls(
     info: MediaInfo,
     ladder: tuple[Rung, ...] = DEFAULT_LADDER,
-    settings: TranscodeSettings | None = None,
+    settings: TranscodeOptions | None = None,
     *,
     segment_s: float = DEFAULT_SEGMENT_S,
     gop_s: float = DEFAULT_GOP_S,
 ) -> HlsPlan:
     """Renditions and segments for `info` (raise MediaRejected without video or frame rate)."""
-    settings = settings or TranscodeSettings()
+    settings = settings or TranscodeOptions()
     video = info.video
     if video is None:
         raise MediaRejected("no video stream found")

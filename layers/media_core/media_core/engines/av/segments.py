@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from media_core.errors import MediaRejected
+from media_core.domain.errors import MediaRejected
 
 DEFAULT_SEGMENT_S = 6.0  # Apple's HLS authoring spec: 6 s segments, 2 s keyframe interval
 DEFAULT_GOP_S = 2.0

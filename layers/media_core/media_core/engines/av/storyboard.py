@@ -15,11 +15,12 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from media_core.av import runner
-from media_core.av.binaries import find_binaries
-from media_core.engines.av.layout import SPRITE_NAME, STORYBOARD_DIR, VTT_NAME
-from media_core.errors import MediaRejected
 from PIL import Image
+
+from media_core.domain.errors import MediaRejected
+from media_core.engines.av import runner
+from media_core.engines.av.binaries import find_binaries
+from media_core.engines.av.layout import SPRITE_NAME, STORYBOARD_DIR, VTT_NAME
 
 TILE_WIDTH = 160
 MAX_TILES = 100

@@ -29,7 +29,7 @@ import ffmpeg
 
 from media_core.domain.errors import MediaRejected
 from media_core.engines.av import runner
-from media_core.engines.av.limits import TranscodeSettings
+from media_core.engines.av.limits import TranscodeOptions
 from media_core.engines.av.poster import fit_within
 from media_core.engines.av.probe import MediaInfo, probe
 
@@ -62,7 +62,7 @@ class TranscodeResult:
     command: list[str] = field(repr=False)
 
 
-def plan_transcode(info: MediaInfo, settings: TranscodeSettings) -> TranscodePlan:
+def plan_transcode(info: MediaInfo, settings: TranscodeOptions) -> TranscodePlan:
     video = info.video
     if video is None:
         raise MediaRejected("no video stream found")
@@ -75,7 +75,7 @@ def plan_transcode(info: MediaInfo, settings: TranscodeSettings) -> TranscodePla
 
 
 def _copy_blockers(
-    info: MediaInfo, settings: TranscodeSettings, width: int, height: int, fps_limit: float | None
+    info: MediaInfo, settings: TranscodeOptions, width: int, height: int, fps_limit: float | None
 ) -> list[str]:
     video = info.video
     assert video is not None
@@ -98,7 +98,7 @@ def _copy_blockers(
 
 
 def transcode_command(
-    source: str, out_path: Path, info: MediaInfo, settings: TranscodeSettings, plan: TranscodePlan
+    source: str, out_path: Path, info: MediaInfo, settings: TranscodeOptions, plan: TranscodePlan
 ) -> list[str]:
     """The complete ffmpeg argument list (the benchmark runs it bare to measure our overhead)."""
     video = info.video
@@ -146,14 +146,14 @@ def transcode_video(
     source: str,
     out_path: Path,
     info: MediaInfo,
-    settings: TranscodeSettings | None = None,
+    settings: TranscodeOptions | None = None,
     *,
     plan: TranscodePlan | None = None,
     timeout_s: float | None = None,
 ) -> TranscodeResult:
     """Write the MP4 rendition of `source` to `out_path` (written to a temporary name first; nothing
     is left behind on failure)."""
-    settings = settings or TranscodeSettings()
+    settings = settings or TranscodeOptions()
     plan = plan or plan_transcode(info, settings)
     out_path = Path(out_path)
     partial = out_path.with_name(f".{out_path.name}.partial")

@@ -14,6 +14,7 @@ from media_pipeline_client.cli import main
 
 from local_stack.stack import LocalStack
 from local_stack.token import issue_token
+from tests.clients.bucket_parts import PartCounter
 from tests.support.local_stack import running_stack
 
 MIB = 1024 * 1024
@@ -69,3 +70,11 @@ def cli(
     monkeypatch.delenv("MEDIA_PROFILE", raising=False)
     monkeypatch.delenv("MEDIA_CONFIG", raising=False)
     return runner
+
+
+@pytest.fixture
+def parts(monkeypatch: pytest.MonkeyPatch) -> Iterator[PartCounter]:
+    counter = PartCounter()
+    counter.install(monkeypatch)
+    yield counter
+    counter.release.set()

@@ -1,7 +1,7 @@
-"""An interrupted multipart upload resumes: the CLI is killed (SIGKILL, no chance to clean up)
-while the bucket holds its first parts; the same command run again sends only the parts the
-bucket does not have (counted where they arrive: the emulated S3's UploadPart), completes the
-same upload, and the stored original is byte for byte the file."""
+"""Multipart uploads that are interrupted or hit errors. A killed CLI (SIGKILL, no chance to clean
+up) resumes: the same command run again sends only the parts the bucket does not have (counted
+where they arrive: the emulated S3's UploadPart), completes the same upload, and the stored
+original is byte for byte the file. A part the bucket fails is retried; Ctrl-C keeps the state."""
 
 from __future__ import annotations
 
@@ -9,64 +9,18 @@ import os
 import signal
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from moto.s3.responses import S3Response
 
 from local_stack.stack import LocalStack
+from tests.clients.bucket_parts import PartCounter
 from tests.clients.conftest import MIB, Cli
 from tests.support.flow import get_media
 
 pytestmark = pytest.mark.e2e
 
 PART = 5 * MIB
-SLOW_DOWN = "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
-
-
-class PartCounter:
-    """Wraps the emulated bucket's UploadPart handler: records each part that arrives, can hold one
-    part number until released and then refuse it, and can answer 503 SlowDown to a part once
-    (neither of those is stored)."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[str, int]] = []
-        self.hold: int | None = None
-        self.fail_once: set[int] = set()
-        self.holding = threading.Event()
-        self.release = threading.Event()
-        self._lock = threading.Lock()
-
-    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        original = S3Response.upload_part
-        counter = self
-
-        def upload_part(handler: Any) -> Any:
-            upload_id, number = handler._get_param("uploadId"), handler._get_int_param("partNumber")
-            with counter._lock:
-                counter.received.append((upload_id, number))
-                fail = number in counter.fail_once
-                counter.fail_once.discard(number)
-            if fail:
-                return 503, {}, SLOW_DOWN
-            if number == counter.hold:
-                counter.holding.set()
-                counter.release.wait(60)
-                return 500, {}, SLOW_DOWN  # the client is gone by now: the part is not stored
-            return original(handler)
-
-        monkeypatch.setattr(S3Response, "upload_part", upload_part)
-
-
-@pytest.fixture
-def parts(monkeypatch: pytest.MonkeyPatch) -> Iterator[PartCounter]:
-    counter = PartCounter()
-    counter.install(monkeypatch)
-    yield counter
-    counter.release.set()
 
 
 def test_a_killed_multipart_upload_resumes_without_resending_the_parts_the_bucket_has(

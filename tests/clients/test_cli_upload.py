@@ -44,19 +44,33 @@ def test_a_directory_of_mixed_files_uploads_and_every_file_becomes_ready(
     )
     (folder / "tone.mp3").write_bytes(AvMedia(tmp_path / "av").mp3().read_bytes())
     # When it is uploaded with --wait, asking for multipart above 5 MiB
-    run = cli("upload", str(folder), "--wait", "--tag", "holiday", "--multipart-threshold", "5MiB", "--quiet")
+    run = cli(
+        "upload",
+        str(folder),
+        "--wait",
+        "--tag",
+        "holiday",
+        "--entity",
+        "trip:2026-rome",
+        "--public",
+        "--multipart-threshold",
+        "5MiB",
+        "--quiet",
+    )
     # Then the command succeeds and names every file as ready
     assert run.code == 0, run.err
     done = results(run.lines)
     assert set(done) == {"photo.jpg", "icon.png", "guide.pdf", "minutes.txt", "tone.mp3"}
     assert all(status == "ready" for _, status in done.values()), done
-    # And the API agrees: each record is ready, tagged, with the original's size
+    # And the API agrees: each record is ready, tagged, linked, public, with the original's name
     for name, (media_id, _) in done.items():
         response = get_media(stack, cli.user, media_id)
         assert response.status_code == 200, response.text
         record = response.json()
         assert record["status"] == "ready", record
         assert record["tags"] == ["holiday"]
+        assert record["entity"] == {"type": "trip", "id": "2026-rome"}
+        assert record["visibility"] == "public"
         assert record["original"]["filename"] == name
     assert (
         "minutes.txt" in done

@@ -168,6 +168,7 @@ class _Bars:
     overall: TaskID
     tasks: dict[Path, TaskID]
     lock: threading.Lock
+    quiet: bool
 
     def on_event(self, event: Event) -> None:
         with self.lock:
@@ -179,8 +180,10 @@ class _Bars:
         elif isinstance(event, ProgressEvent) and task is not None:
             self.progress.update(task, advance=event.bytes)
             self.progress.update(self.overall, advance=event.bytes)
-        elif isinstance(event, Retrying):
-            self.progress.console.print(f"[yellow]{event.path.name}: retrying {event.what}: {event.reason}")
+        elif isinstance(event, Retrying) and not self.quiet:
+            self.progress.console.print(
+                f"{event.path.name}: retrying {event.what}: {event.reason}", style="yellow", markup=False
+            )
         elif isinstance(event, PartSent):
             pass  # the bytes were counted as they went
 
@@ -209,7 +212,13 @@ def cmd_upload(args: argparse.Namespace, client: MediaClient, output: Output) ->
         disable=output.quiet or not console.is_terminal,
     )
     sizes = {f: (f.stat().st_size if f.is_file() else 0) for f in files}
-    bars = _Bars(progress, progress.add_task("all files", total=sum(sizes.values())), {}, threading.Lock())
+    bars = _Bars(
+        progress,
+        progress.add_task("all files", total=sum(sizes.values())),
+        {},
+        threading.Lock(),
+        output.quiet,
+    )
     for f in files:
         bars.tasks[f] = progress.add_task(f.name, total=sizes[f] or 1)
     uploader = Uploader(client, options, state=state, listener=bars.on_event)
@@ -297,21 +306,18 @@ def cmd_get(args: argparse.Namespace, client: MediaClient, output: Output) -> in
 
 
 def cmd_download(args: argparse.Namespace, client: MediaClient, output: Output) -> int:
-    target: Path = args.output
-    if target.is_dir():
-        record = client.get_media(args.media_id)
-        name = Path(record.original.filename).name
-        if args.variant:
-            stem, extension = Path(name).stem, record.variants.get(args.variant)
-            suffix = (extension.content_type.rsplit("/", 1)[-1] if extension else "bin").replace(
-                "jpeg", "jpg"
-            )
-            name = f"{stem}-{args.variant}.{suffix}"
-        target = target / name
-    partial = target.with_name(f".{target.name}.partial")
+    """Into a file, or into a directory under the name the server gives the attachment
+    (`beach.jpg`, `beach-thumbnail.jpg`); written to a hidden partial file, renamed when complete."""
+    into_dir = args.output.is_dir()
+    partial = (args.output if into_dir else args.output.parent) / f".media-{args.media_id}.partial"
     try:
         with partial.open("wb") as handle:
-            size = client.download(args.media_id, handle.write, variant=args.variant)
+            size, name = client.download(args.media_id, handle.write, variant=args.variant)
+        target: Path = (
+            args.output / (name or f"{args.media_id}-{args.variant or 'original'}")
+            if into_dir
+            else args.output
+        )
         partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)

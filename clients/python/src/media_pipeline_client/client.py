@@ -8,7 +8,9 @@ import random
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 import httpx
 from pydantic import BaseModel, TypeAdapter
@@ -235,16 +237,31 @@ class MediaClient:
             raise ApiError(response.status_code, "bad_redirect", "the download answer has no Location")
         return location
 
-    def download(self, media_id: str, write: Callable[[bytes], Any], variant: str | None = None) -> int:
-        """Stream the original (or a variant) to `write`; returns the byte count. The presigned URL
-        is fetched without the bearer token (S3 refuses a request carrying two authorizations)."""
+    def download(
+        self, media_id: str, write: Callable[[bytes], Any], variant: str | None = None
+    ) -> tuple[int, str | None]:
+        """Stream the original (or a variant) to `write`; returns the byte count and the file name
+        the server chose (Content-Disposition), if any. The presigned URL is fetched without the
+        bearer token (S3 refuses a request carrying two authorizations)."""
         url = self.download_url(media_id, variant)
         total = 0
         with self.http.stream("GET", url) as response:
             if response.status_code != 200:
                 response.read()
                 raise ApiError.from_response(response)
+            name = attachment_name(response.headers.get("Content-Disposition", ""))
             for chunk in response.iter_bytes(1 << 16):
                 write(chunk)
                 total += len(chunk)
-        return total
+        return total, name
+
+
+def attachment_name(disposition: str) -> str | None:
+    """The file name of a Content-Disposition header, reduced to a bare name (never a path)."""
+    found = re.search(r"filename\*=UTF-8''([^;]+)", disposition, re.I) or re.search(
+        r'filename="?([^";]+)"?', disposition, re.I
+    )
+    if not found:
+        return None
+    name = Path(unquote(found[1]).replace("\\", "/")).name.strip()
+    return name if name and name not in (".", "..") and not name.startswith(".") else None

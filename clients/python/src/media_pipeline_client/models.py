@@ -244,13 +244,6 @@ class UploadRequest(BaseModel):
     visibility: Visibility = Visibility.PRIVATE
 
 
-class UploadedPart(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-    etag: str
-    part_number: int
-    size: int
-
-
 class UploadedParts(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     part_count: int

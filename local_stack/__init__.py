@@ -5,5 +5,7 @@ functions in-process. See `python -m local_stack` and `python -m local_stack.tok
 from __future__ import annotations
 
 LOCAL_HOST = "127.0.0.1"
+# The local user pool client's id: the template's `Ref UserPoolClient` and the tokens' audience.
+LOCAL_CLIENT_ID = "media-local-client"
 
-__all__ = ["LOCAL_HOST"]
+__all__ = ["LOCAL_CLIENT_ID", "LOCAL_HOST"]

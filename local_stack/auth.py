@@ -17,8 +17,10 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from local_stack import LOCAL_CLIENT_ID
+
 KEY_FILE = "jwt-signing-key.pem"
-CLIENT_ID = "media-local-client"  # the audience: Ref of the template's user pool client
+CLIENT_ID = LOCAL_CLIENT_ID  # the audience: Ref of the template's user pool client
 ISSUER = "http://127.0.0.1/cognito-local/us-east-1_medialocal"
 DEFAULT_TOKEN_TTL_SECONDS = 3600
 # Stable subjects: the same username always gets the same `sub` (and so owns the same media).

@@ -1,246 +1,35 @@
-"""An API Gateway (REST, Lambda proxy) stand-in on 127.0.0.1: routes from the functions' `Api`
-events, the Cognito authorizer's checks, proxy events v1, gateway responses; plus static files
-from `web/` for GET requests no route matches, and local-only dev sign-in (`POST /_local/token`,
-the stand-in for Cognito's sign-in that the page in `web/` uses; never part of the template)."""
+"""An API Gateway (REST, Lambda proxy) stand-in on 127.0.0.1: the HTTP server. Routing is in
+local_stack.routes, the proxy event in local_stack.proxy_event; requests no route takes go to the
+page's static files (local_stack.static_files) or the dev sign-in (local_stack.dev_sign_in)."""
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import logging
-import mimetypes
 import threading
-import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from local_stack import LOCAL_HOST
 from local_stack.auth import AuthError, Authorizer
-from local_stack.functions import FunctionError, LocalFunction
-from local_stack.resolve import Resolver, TemplateError
-from local_stack.token import DevSignIn, DevSignInError
+from local_stack.dev_sign_in import DEV_SIGN_IN_PATH, sign_in_answer
+from local_stack.functions import FunctionError
+from local_stack.proxy_event import proxy_event
+from local_stack.routes import ApiSpec, Route, build_routes, find_route
+from local_stack.static_files import static_file
+from local_stack.token import DevSignIn
+
+__all__ = ["Gateway", "Route", "build_routes", "find_route"]
 
 log = logging.getLogger("local_stack.gateway")
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's limit
-METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD")
-API_TYPES = ("AWS::Serverless::Api",)
-# Gateway response types of the errors the local gateway makes itself.
-RESPONSE_TYPES = {401: "UNAUTHORIZED", 403: "MISSING_AUTHENTICATION_TOKEN", 413: "REQUEST_TOO_LARGE"}
 GATEWAY_ERROR_CODES = {401: "unauthorized", 403: "forbidden", 413: "too_large"}
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
-DEV_SIGN_IN_PATH = "/_local/token"
-
-
-@dataclass(frozen=True)
-class ApiSpec:
-    logical_id: str
-    api_id: str
-    stage: str
-    default_authorizer: str | None
-    authorizers: frozenset[str]
-    gateway_headers: dict[str, dict[str, str]] = field(default_factory=dict)  # response type -> headers
-
-    def error_headers(self, status: int) -> dict[str, str]:
-        specific = RESPONSE_TYPES.get(status, "")
-        default = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
-        return {**self.gateway_headers.get(default, {}), **self.gateway_headers.get(specific, {})}
-
-
-@dataclass
-class Route:
-    path: str
-    method: str  # upper case, or ANY
-    function: LocalFunction
-    api: ApiSpec
-    authorized: bool
-    segments: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.segments = [s for s in self.path.split("/") if s]
-        self.resource_id = hashlib.sha256(self.path.encode()).hexdigest()[:6]
-
-    def specificity(self) -> tuple[tuple[int, ...], int]:
-        kinds = tuple(2 if s.endswith("+}") else 1 if s.startswith("{") else 0 for s in self.segments)
-        return kinds, 1 if self.method == "ANY" else 0
-
-    def match(self, parts: list[str]) -> dict[str, str] | None:
-        params: dict[str, str] = {}
-        for i, segment in enumerate(self.segments):
-            if segment.startswith("{") and segment.endswith("+}"):
-                if i >= len(parts):
-                    return None
-                params[segment[1:-2]] = "/".join(parts[i:])
-                return params
-            if i >= len(parts):
-                return None
-            if segment.startswith("{") and segment.endswith("}"):
-                params[segment[1:-1]] = parts[i]
-            elif segment != parts[i]:
-                return None
-        return params if len(parts) == len(self.segments) else None
-
-
-def api_specs(resolver: Resolver) -> dict[str, ApiSpec]:
-    """Serverless::Api resources by their Ref (the id `RestApiId` resolves to)."""
-    specs: dict[str, ApiSpec] = {}
-    for lid, res in resolver.resources.items():
-        if res.get("Type") not in API_TYPES or not resolver.enabled(lid):
-            continue
-        props = resolver.resolve(resolver.properties(lid))
-        auth = props.get("Auth") or {}
-        authorizers = auth.get("Authorizers") or {}
-        for name, conf in authorizers.items():
-            if "UserPoolArn" not in conf:
-                raise TemplateError(f"{lid}: authorizer {name} is not a Cognito authorizer; not emulated")
-        headers: dict[str, dict[str, str]] = {}
-        for rtype, conf in (props.get("GatewayResponses") or {}).items():
-            raw = ((conf.get("ResponseParameters") or {}).get("Headers")) or {}
-            headers[rtype] = {k: str(v).strip("'") for k, v in raw.items()}
-        if props.get("Cors"):
-            log.warning("%s: Api-level Cors preflights are not emulated; route OPTIONS to a function", lid)
-        api_id = str(resolver.ref(lid))
-        specs[api_id] = ApiSpec(
-            lid,
-            api_id,
-            str(props.get("StageName", "Prod")),
-            auth.get("DefaultAuthorizer"),
-            frozenset(authorizers),
-            headers,
-        )
-    return specs
-
-
-def build_routes(resolver: Resolver, functions: Mapping[str, LocalFunction]) -> list[Route]:
-    apis = api_specs(resolver)
-    implicit = ApiSpec("ServerlessRestApi", "local", "Prod", None, frozenset())
-    routes = []
-    for fn in functions.values():
-        for event in fn.spec.events:
-            if event.type != "Api":
-                continue
-            props = event.properties
-            api = apis.get(str(props.get("RestApiId")), implicit) if props.get("RestApiId") else implicit
-            authorizer = (props.get("Auth") or {}).get("Authorizer", api.default_authorizer)
-            if authorizer not in (None, "NONE", "AWS_IAM") and authorizer not in api.authorizers:
-                raise TemplateError(f"{fn.spec.logical_id}.{event.name}: unknown authorizer {authorizer}")
-            if authorizer == "AWS_IAM":
-                raise TemplateError(f"{fn.spec.logical_id}.{event.name}: IAM auth is not emulated")
-            routes.append(
-                Route(
-                    str(props["Path"]),
-                    str(props["Method"]).upper(),
-                    fn,
-                    api,
-                    authorized=authorizer not in (None, "NONE"),
-                )
-            )
-    return routes
-
-
-def find_route(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-    parts = [p for p in path.split("/") if p]
-    best: tuple[Any, Route, dict[str, str]] | None = None
-    for route in routes:
-        if route.method not in (method, "ANY"):
-            continue
-        params = route.match(parts)
-        if params is not None and (best is None or route.specificity() < best[0]):
-            best = (route.specificity(), route, params)
-    return (best[1], best[2]) if best else None
-
-
-def _multi(pairs: list[tuple[str, str]]) -> tuple[dict[str, str] | None, dict[str, list[str]] | None]:
-    if not pairs:
-        return None, None
-    single: dict[str, str] = {}
-    multi: dict[str, list[str]] = {}
-    for key, value in pairs:
-        single[key] = value  # API Gateway keeps the last value
-        multi.setdefault(key, []).append(value)
-    return single, multi
-
-
-def proxy_event(
-    route: Route,
-    params: dict[str, str],
-    *,
-    method: str,
-    path: str,
-    query: str,
-    headers: list[tuple[str, str]],
-    body: bytes,
-    source_ip: str,
-    claims: dict[str, str] | None,
-    request_id: str,
-    protocol: str,
-) -> dict[str, Any]:
-    """The REST API Lambda proxy event (payload format 1.0), as API Gateway builds it."""
-    single_headers, multi_headers = _multi(headers)
-    single_query, multi_query = _multi(parse_qsl(query, keep_blank_values=True))
-    now = time.time()
-    text: str | None
-    encoded = False
-    if not body:
-        text = None
-    else:
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            text, encoded = base64.b64encode(body).decode(), True
-    host = (single_headers or {}).get("Host") or (single_headers or {}).get("host") or ""
-    context: dict[str, Any] = {
-        "accountId": route.function.spec.arn.split(":")[4],
-        "apiId": route.api.api_id,
-        "resourceId": route.resource_id,
-        "resourcePath": route.path,
-        "httpMethod": method,
-        "path": f"/{route.api.stage}{path}",
-        "stage": route.api.stage,
-        "requestId": request_id,
-        "extendedRequestId": request_id,
-        "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-        "requestTimeEpoch": int(now * 1000),
-        "protocol": protocol,
-        "domainName": host,
-        "domainPrefix": host.split(".")[0].split(":")[0],
-        "identity": {
-            "sourceIp": source_ip,
-            "userAgent": (single_headers or {}).get("User-Agent"),
-            "accessKey": None,
-            "accountId": None,
-            "caller": None,
-            "cognitoAuthenticationProvider": None,
-            "cognitoAuthenticationType": None,
-            "cognitoIdentityId": None,
-            "cognitoIdentityPoolId": None,
-            "principalOrgId": None,
-            "user": None,
-            "userArn": None,
-        },
-    }
-    if claims is not None:
-        context["authorizer"] = {"claims": claims}
-    return {
-        "resource": route.path,
-        "path": path,
-        "httpMethod": method,
-        "headers": single_headers,
-        "multiValueHeaders": multi_headers,
-        "queryStringParameters": single_query,
-        "multiValueQueryStringParameters": multi_query,
-        "pathParameters": params or None,
-        "stageVariables": None,
-        "requestContext": context,
-        "body": text,
-        "isBase64Encoded": encoded,
-    }
 
 
 class Gateway:
@@ -407,46 +196,23 @@ class _GatewayHandler(BaseHTTPRequestHandler):
     def _dev_sign_in(self, method: str, request_id: str) -> None:
         assert self.gateway.dev_sign_in is not None
         headers = [("x-amzn-RequestId", request_id), ("Cache-Control", "no-store")]
-        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
-        if host not in LOOPBACK_HOSTS or self.client_address[0] not in ("127.0.0.1", "::1"):
-            # Admin tokens for anyone: only on this machine, and never through a rebound DNS name.
-            self._send(403, headers, json.dumps({"error": "forbidden", "message": "loopback only"}).encode())
-            return
         if method != "POST":
             headers.append(("Allow", "POST"))
-            self._send(405, headers, json.dumps({"error": "method_not_allowed", "message": "POST"}).encode())
-            return
-        body = self._read_body()
-        try:
-            if body is None:
-                raise DevSignInError("the body is too large")
-            answer = self.gateway.dev_sign_in.answer(body)
-        except DevSignInError as err:
-            self._send(400, headers, json.dumps({"error": "validation_error", "message": str(err)}).encode())
-            return
-        log.info("dev sign-in: %s%s", answer["username"], " (admin)" if answer["admin"] else "")
-        self._send(200, headers, json.dumps(answer).encode())
+        status, body = sign_in_answer(
+            self.gateway.dev_sign_in,
+            method=method,
+            host_header=self.headers.get("Host") or "",
+            client_ip=self.client_address[0],
+            body=self._read_body() if method == "POST" else b"",
+        )
+        self._send(status, headers, body)
 
     def _static(self, path: str) -> bool:
-        web = self.gateway.web_dir
-        if web is None:
+        found = static_file(self.gateway.web_dir, path)
+        if found is None:
             return False
-        if path == "/":
-            relative = "index.html"
-        elif path.startswith("/web/"):
-            relative = path[len("/web/") :] or "index.html"
-        else:
-            return False
-        root = web.resolve()
-        file = (root / relative).resolve()
-        if file.is_dir():
-            file = file / "index.html"
-        if not file.is_relative_to(root) or not file.is_file():
-            return False
-        content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-        if content_type.startswith("text/") or content_type in ("application/javascript", "application/json"):
-            content_type += "; charset=utf-8"
-        self._send(200, [("Content-Type", content_type), ("Cache-Control", "no-cache")], file.read_bytes())
+        content_type, data = found
+        self._send(200, [("Content-Type", content_type), ("Cache-Control", "no-cache")], data)
         return True
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _handle  # noqa: N815

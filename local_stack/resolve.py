@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from local_stack.auth import CLIENT_ID
+from local_stack import LOCAL_CLIENT_ID
 
 DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account
 DEFAULT_REGION = "us-east-1"
@@ -108,7 +108,7 @@ class LocalContext:
     partition: str = "aws"
     url_suffix: str = "amazonaws.com"
     # Ref of a user pool client: the audience of locally issued tokens.
-    user_pool_client_id: str = CLIENT_ID
+    user_pool_client_id: str = LOCAL_CLIENT_ID
 
     def pseudo(self) -> dict[str, Any]:
         return {

@@ -216,3 +216,10 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         return True
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _handle  # noqa: N815
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, CONNECT, a made-up one) is routed too, so a method no route
+        # declares gets API Gateway's 403 like an unknown path, never http.server's HTML 501.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)

@@ -9,7 +9,14 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from media_core.api.http import current_caller, documented_errors, json_response, make_resolver, ok_response
+from media_core.api.http import (
+    current_caller,
+    documented_errors,
+    json_response,
+    make_resolver,
+    no_content,
+    ok_response,
+)
 from media_core.api.models import (
     BatchDeleteRequest,
     BatchDeleteResult,
@@ -35,7 +42,7 @@ def _caller() -> Caller:
 @app.post(
     "/media/batch-delete",
     summary="Delete up to 100 media; each id's outcome is reported",
-    responses={**ok_response(BatchDeleteResult, "Outcome per id"), **documented_errors(401, 422)},
+    responses={**ok_response(BatchDeleteResult, "Outcome per id"), **documented_errors(400, 401, 415, 422)},
 )
 @tracer.capture_method
 def batch_delete(request: Annotated[BatchDeleteRequest, Body()]) -> Response[BatchDeleteResult]:
@@ -46,7 +53,10 @@ def batch_delete(request: Annotated[BatchDeleteRequest, Body()]) -> Response[Bat
 @app.patch(
     "/media/<media_id>",
     summary="Change alt_text, caption, tags, visibility, the entity link or is_primary",
-    responses={**ok_response(MediaView, "The changed record"), **documented_errors(401, 404, 409, 422)},
+    responses={
+        **ok_response(MediaView, "The changed record"),
+        **documented_errors(400, 401, 404, 409, 415, 422),
+    },
 )
 @tracer.capture_method
 def update_media(media_id: MediaId, request: Annotated[MediaUpdate, Body()]) -> Response[MediaView]:
@@ -57,7 +67,7 @@ def update_media(media_id: MediaId, request: Annotated[MediaUpdate, Body()]) -> 
 @app.delete(
     "/media/<media_id>",
     summary="Delete the original, every variant and the record (idempotent for the owner)",
-    responses={204: {"description": "Deleted (or deleted before)"}, **documented_errors(401, 404, 422)},
+    responses={**no_content("Deleted (or deleted before)"), **documented_errors(401, 404, 422)},
 )
 @tracer.capture_method
 def delete_media(media_id: MediaId) -> Response[None]:
@@ -84,7 +94,10 @@ def reprocess_media(media_id: MediaId) -> Response[ReprocessAccepted]:
 @app.patch(
     "/admin/media/<media_id>/moderation",
     summary="Approve, reject or flag media (admins)",
-    responses={**ok_response(MediaView, "The moderated record"), **documented_errors(401, 403, 404, 422)},
+    responses={
+        **ok_response(MediaView, "The moderated record"),
+        **documented_errors(400, 401, 403, 404, 415, 422),
+    },
 )
 @tracer.capture_method
 def moderate_media(media_id: MediaId, request: Annotated[ModerationRequest, Body()]) -> Response[MediaView]:

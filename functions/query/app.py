@@ -31,7 +31,13 @@ def _caller() -> Caller:
 @app.get(
     "/openapi.json",
     summary="This API's OpenAPI document",
-    responses={200: {"description": "The OpenAPI 3 document"}, **documented_errors(401)},
+    responses={
+        200: {
+            "description": "The OpenAPI 3 document",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        **documented_errors(401),
+    },
 )
 def openapi_document() -> Response[str]:
     text = resources.files("media_core").joinpath("openapi.json").read_text(encoding="utf-8")
@@ -91,7 +97,10 @@ def get_media(media_id: MediaId) -> Response[MediaView]:
     "/media/<media_id>/download",
     summary="Redirect to a presigned GET of the original (or a variant), as an attachment",
     responses={
-        302: {"description": "Location: the presigned URL (Content-Disposition: the sanitised file name)"},
+        302: {
+            "description": "Location: the presigned URL (Content-Disposition: the sanitised file name)",
+            "content": {"text/plain": {"schema": {"type": "string", "maxLength": 0}}},
+        },
         **documented_errors(401, 404, 409, 422),
     },
 )
@@ -124,7 +133,7 @@ def media_activity(media_id: MediaId) -> Response[Activity]:
     summary="An entity's gallery: the primary item first, then oldest first; what the caller may see",
     description="A gallery belongs to the entity's owner: the caller's by default, another user's with "
     "`owner` (then only what that user shows publicly).",
-    responses={**ok_response(MediaPage, "A page of records"), **documented_errors(401, 422)},
+    responses={**ok_response(MediaPage, "A page of records"), **documented_errors(401, 404, 422)},
 )
 @tracer.capture_method
 def entity_gallery(

@@ -8,7 +8,14 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from media_core.api.http import current_caller, documented_errors, json_response, make_resolver, ok_response
+from media_core.api.http import (
+    current_caller,
+    documented_errors,
+    json_response,
+    make_resolver,
+    no_content,
+    ok_response,
+)
 from media_core.api.models import (
     CompleteRequest,
     SignedParts,
@@ -32,7 +39,7 @@ app = make_resolver(upload_settings(), logger)  # settings validated at cold sta
     description="Returns a presigned POST (or multipart part URLs) for a direct upload to the bucket.",
     responses={
         201: {"description": "Upload started", "content": {"application/json": {"model": UploadCreated}}},
-        **documented_errors(401, 413, 415, 422, 429),
+        **documented_errors(400, 401, 413, 415, 422, 429),
     },
 )
 @tracer.capture_method
@@ -48,7 +55,7 @@ def create_upload(request: Annotated[UploadRequest, Body()]) -> Response[UploadC
     summary="Complete a multipart upload",
     responses={
         202: {"description": "Completed; processing follows"},
-        **documented_errors(401, 404, 409, 413, 422),
+        **documented_errors(400, 401, 404, 409, 413, 415, 422),
     },
 )
 @tracer.capture_method
@@ -80,7 +87,7 @@ def uploaded_parts(media_id: MediaId) -> Response[UploadedParts]:
 @app.post(
     "/uploads/<media_id>/parts",
     summary="Sign more part URLs of a multipart upload, each for its exact size",
-    responses={**ok_response(SignedParts, "Part URLs"), **documented_errors(401, 404, 409, 422)},
+    responses={**ok_response(SignedParts, "Part URLs"), **documented_errors(400, 401, 404, 409, 415, 422)},
 )
 @tracer.capture_method
 def sign_parts(media_id: MediaId, request: Annotated[SignPartsRequest, Body()]) -> Response[SignedParts]:
@@ -91,7 +98,7 @@ def sign_parts(media_id: MediaId, request: Annotated[SignPartsRequest, Body()]) 
 @app.delete(
     "/uploads/<media_id>",
     summary="Abort an upload that has not been processed",
-    responses={204: {"description": "Aborted"}, **documented_errors(401, 404, 409, 422)},
+    responses={**no_content("Aborted"), **documented_errors(401, 404, 409, 422)},
 )
 @tracer.capture_method
 def abort_upload(media_id: MediaId) -> Response[None]:

@@ -10,7 +10,10 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
@@ -42,13 +45,13 @@ STATUS_BY_ERROR: tuple[tuple[type[DomainError], HTTPStatus, str], ...] = (
 
 
 ERROR_DESCRIPTIONS: dict[int, str] = {
-    400: "A malformed request",
+    400: "A malformed request (a body that is not UTF-8 JSON)",
     401: "No valid token",
     403: "For admins only",
     404: "Unknown id, or not the caller's",
     409: "The record's state does not allow this",
     413: "Larger than the kind's limit",
-    415: "Type not allowed",
+    415: "Type not allowed (the file's, or the request body's Content-Type)",
     422: "A field breaks a rule (the message names it)",
     429: "A quota or rate limit is reached (the message gives the limit and the use)",
 }
@@ -76,12 +79,22 @@ def ok_response(model: type, description: str, status: int = 200) -> dict[int, O
     return {status: {"description": description, "content": {"application/json": {"model": model}}}}
 
 
+def no_content(description: str) -> dict[int, OpenAPIResponse]:
+    """The OpenAPI entry of a 204 (no body: not the `null` JSON Powertools infers from `Response[None]`)."""
+    return {204: {"description": description, "content": {}}}
+
+
 def json_response(status: HTTPStatus, model: BaseModel) -> Response[Any]:
     return Response(
         status_code=status.value,
         content_type=content_types.APPLICATION_JSON,
         body=model.model_dump(mode="json"),
     )
+
+
+def is_json_content_type(content_type: str) -> bool:
+    """As Powertools reads a request body: no Content-Type, or application/json (any parameters)."""
+    return not content_type.strip() or content_type.strip().lower().startswith("application/json")
 
 
 def _field_path(loc: Any) -> str:
@@ -130,6 +143,18 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Logger) -> None
         # Never a stack trace in a response; the log has it.
         logger.exception("unhandled error")
         return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    @app.exception_handler(ValueError)
+    def _not_json(err: Exception) -> Response[Any]:
+        # Powertools parses JSON, form and multipart bodies (a multipart one without a boundary
+        # raises ValueError); the API takes JSON only. Any other ValueError is a bug: 500.
+        content_type = app.current_event.headers.get("content-type") or ""
+        if not isinstance(err, RequestUnsupportedContentType) and is_json_content_type(content_type):
+            return _unexpected(err)
+        message = f"Content-Type {content_type[:100]!r} is not accepted: send application/json"
+        details = [{"field": "Content-Type", "rule": "unsupported_content_type", "message": message}]
+        return error_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_type", message, details)
 
 
 def make_resolver(settings: CommonSettings, logger: Logger) -> APIGatewayRestResolver:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
 from media_core.domain.models import Kind, Moderation, Status, Visibility
 
@@ -22,7 +22,7 @@ class UploadRequest(BaseModel):
     )
     content_type: str = Field(min_length=3, max_length=255, examples=["image/jpeg"])
     size: int = Field(
-        gt=0, description="Exact size in bytes; the upload policy enforces it as an upper bound."
+        gt=0, strict=True, description="Exact size in bytes; the upload policy enforces it as an upper bound."
     )
     entity_type: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_-]{0,63}$")
     entity_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,128}$")
@@ -31,7 +31,7 @@ class UploadRequest(BaseModel):
     alt_text: str | None = Field(default=None, max_length=1000)
     caption: str | None = Field(default=None, max_length=2000)
     multipart: bool = Field(
-        default=False, description="Force a multipart upload (automatic above the threshold)."
+        default=False, strict=True, description="Force a multipart upload (automatic above the threshold)."
     )
 
     @model_validator(mode="after")
@@ -73,7 +73,7 @@ class UploadCreated(BaseModel):
 class SignPartsRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    part_numbers: list[int] = Field(min_length=1, max_length=100, description="Parts to sign (1-based)")
+    part_numbers: list[StrictInt] = Field(min_length=1, max_length=100, description="Parts to sign (1-based)")
 
 
 class SignedParts(BaseModel):
@@ -97,7 +97,7 @@ class UploadedParts(BaseModel):
 class CompletedPart(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    part_number: int = Field(ge=1, le=10_000)
+    part_number: int = Field(ge=1, le=10_000, strict=True)
     etag: str = Field(min_length=1, max_length=128)
 
 
@@ -193,18 +193,32 @@ class EntityLink(BaseModel):
     id: EntityId
 
 
+def _not_nullable(schema: dict[str, Any]) -> None:
+    """The document of an optional field that may be left out but not sent as null."""
+    schema.pop("default", None)
+    options = schema.pop("anyOf", [])
+    schema.update(*[option for option in options if option.get("type") != "null"])
+
+
 class MediaUpdate(BaseModel):
     """Only the fields present change; null clears alt_text, caption or the entity link."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # At least one field (the validator below); documented so clients (and fuzzers) know.
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra={"minProperties": 1}
+    )
 
     alt_text: str | None = Field(default=None, max_length=1000)
     caption: str | None = Field(default=None, max_length=2000)
-    tags: list[Tag] | None = Field(default=None, max_length=20)
-    visibility: Visibility | None = None
+    # Absent means unchanged; null is refused (below), so the document offers neither null nor a default.
+    tags: list[Tag] | None = Field(default=None, max_length=20, json_schema_extra=_not_nullable)
+    visibility: Visibility | None = Field(default=None, json_schema_extra=_not_nullable)
     entity: EntityLink | None = None
     is_primary: bool | None = Field(
-        default=None, description="The entity's primary item (one per entity, switched atomically)"
+        default=None,
+        strict=True,
+        description="The entity's primary item (one per entity, switched atomically)",
+        json_schema_extra=_not_nullable,
     )
 
     @model_validator(mode="after")

@@ -18,7 +18,10 @@ class UploadRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     filename: str = Field(
-        min_length=1, max_length=255, description="The client's file name; kept, sanitised."
+        min_length=1,
+        max_length=255,
+        description="The client's file name; kept, sanitised.",
+        examples=["beach.jpg"],
     )
     content_type: str = Field(min_length=3, max_length=255, examples=["image/jpeg"])
     size: int = Field(

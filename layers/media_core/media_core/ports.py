@@ -135,3 +135,23 @@ class UsageMeter(Protocol):
 
     def started_today(self, owner: str) -> int: ...
     def add_started(self, owner: str, size: int) -> None: ...
+
+
+class DeliveryUrlSource(Protocol):
+    """URLs of stored objects for browsers: identical within a window (dal.url_signing.DeliveryUrls)."""
+
+    def object_url(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        public: bool = False,
+        download_name: str | None = None,
+        now: float | None = None,
+    ) -> str: ...
+
+
+class Invalidator(Protocol):
+    """Removes paths from the CDN's caches (a no-op without a distribution)."""
+
+    def invalidate(self, paths: Sequence[str]) -> str | None: ...

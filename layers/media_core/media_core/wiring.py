@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from functools import cache
 
-from media_core.dal.clients import dynamodb_table, events_client, s3_client, sqs_client
+import boto3
+
+from media_core.dal.clients import (
+    cloudfront_client,
+    dynamodb_table,
+    events_client,
+    s3_client,
+    secrets_client,
+    sqs_client,
+)
+from media_core.dal.cloudfront import CloudFrontInvalidator, NullInvalidator, read_secret
 from media_core.dal.dynamo.audit import AuditLog
 from media_core.dal.dynamo.duplicates import DuplicateIndex
 from media_core.dal.dynamo.repository import MediaRepository
@@ -13,20 +23,25 @@ from media_core.dal.dynamo.usage import DailyUsage
 from media_core.dal.events import EventBridgePublisher, NullPublisher
 from media_core.dal.queue import WorkQueue
 from media_core.dal.s3 import ObjectStore
-from media_core.ports import EventPublisher
+from media_core.dal.url_signing import CloudFrontUrlSigner, DeliveryUrls, WindowedS3Presigner
+from media_core.domain.transform import SigningKeys
+from media_core.ports import EventPublisher, Invalidator
 from media_core.processing.lifecycle import ProcessingPipeline
 from media_core.services.cleanup import Cleanup
 from media_core.services.deletion import MediaDeleter
 from media_core.services.management import MediaManagement
 from media_core.services.queries import MediaQueries
+from media_core.services.transforms import TransformService
 from media_core.services.uploads import UploadService
 from media_core.settings import (
     CommonSettings,
     cleanup_settings,
     common_settings,
+    delivery_settings,
     manage_settings,
     processor_settings,
     query_settings,
+    transform_settings,
     upload_settings,
 )
 
@@ -63,7 +78,15 @@ def event_publisher() -> EventPublisher:
 @cache
 def media_queries() -> MediaQueries:
     settings = query_settings()
-    return MediaQueries(media_repository(settings.table_name), object_store(), settings, audit_log())
+    return MediaQueries(
+        media_repository(settings.table_name),
+        object_store(),
+        settings,
+        audit_log(),
+        urls=delivery_urls(),
+        transform_keys=transform_signing_keys(),
+        delivery=delivery_settings(),
+    )
 
 
 @cache
@@ -82,6 +105,7 @@ def _deleter(settings: CommonSettings, duplicate_distance: int) -> MediaDeleter:
         audit_log(),
         event_publisher(),
         settings,
+        cdn_invalidator(),
     )
 
 
@@ -134,5 +158,54 @@ def reset_caches() -> None:
         for value in vars(module).values():
             if callable(value) and hasattr(value, "cache_clear"):
                 value.cache_clear()
-    for factory in factories:
+    for factory in (*factories, *_DELIVERY_FACTORIES):
         factory.cache_clear()
+
+
+# ---------------------------------------------------------------- delivery (CDN)
+
+
+@cache
+def delivery_urls() -> DeliveryUrls:
+    """Variant URLs identical within a window: CloudFront signed with a distribution, windowed S3
+    presigned GETs without one; the private key is read from Secrets Manager once per cold start."""
+    settings = delivery_settings()
+    window = settings.url_window_seconds
+    presigner = WindowedS3Presigner(s3_client(), boto3.Session().get_credentials, window_seconds=window)
+    signer = None
+    if settings.cdn_base and settings.cdn_key_pair_id and settings.cdn_private_key_secret_arn:
+        pem = read_secret(secrets_client(), settings.cdn_private_key_secret_arn).encode()
+        signer = CloudFrontUrlSigner(settings.cdn_base, settings.cdn_key_pair_id, pem, window_seconds=window)
+    return DeliveryUrls(
+        presigner,
+        cloudfront=signer,
+        public_base=settings.public_base,
+        ttl_seconds=settings.download_url_ttl_seconds,
+    )
+
+
+@cache
+def transform_signing_keys() -> SigningKeys | None:
+    """The transformation HMAC keys ("current[,previous]"), or None when none are configured."""
+    arn = delivery_settings().transform_signing_keys_secret_arn
+    return SigningKeys.from_config(read_secret(secrets_client(), arn)) if arn else None
+
+
+@cache
+def cdn_invalidator() -> Invalidator:
+    distribution = delivery_settings().cdn_distribution_id
+    return CloudFrontInvalidator(cloudfront_client(), distribution) if distribution else NullInvalidator()
+
+
+@cache
+def transform_service() -> TransformService:
+    settings = transform_settings()
+    keys = transform_signing_keys()
+    if keys is None:
+        raise RuntimeError("TRANSFORM_SIGNING_KEYS_SECRET_ARN is not set: nothing can be verified")
+    return TransformService(
+        media_repository(settings.table_name), object_store(), delivery_urls(), settings, keys
+    )
+
+
+_DELIVERY_FACTORIES = (delivery_urls, transform_signing_keys, cdn_invalidator, transform_service)

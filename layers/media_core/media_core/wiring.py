@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 import boto3
 
@@ -31,7 +32,6 @@ from media_core.services.cleanup import Cleanup
 from media_core.services.deletion import MediaDeleter
 from media_core.services.management import MediaManagement
 from media_core.services.queries import MediaQueries
-from media_core.services.transforms import TransformService
 from media_core.services.uploads import UploadService
 from media_core.settings import (
     CommonSettings,
@@ -44,6 +44,9 @@ from media_core.settings import (
     transform_settings,
     upload_settings,
 )
+
+if TYPE_CHECKING:
+    from media_core.services.transforms import TransformService
 
 
 @cache
@@ -199,6 +202,9 @@ def cdn_invalidator() -> Invalidator:
 
 @cache
 def transform_service() -> TransformService:
+    # Imported here: it pulls in Pillow, which the API functions never load (cold start).
+    from media_core.services.transforms import TransformService
+
     settings = transform_settings()
     keys = transform_signing_keys()
     if keys is None:

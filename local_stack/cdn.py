@@ -63,6 +63,7 @@ class LocalCdn:
         self.origins: list[str] = []
         self.distribution_id = ""
         self._transform: LocalFunction | None = None
+        self._s3: Any = None  # built once: a boto3 client costs ~100 ms
 
     # ------------------------------------------------------------------ set-up
     def environment(self, media_bucket: str, origins: list[str]) -> dict[str, str]:
@@ -218,9 +219,10 @@ class LocalCdn:
         if refused is not None:
             return self._refuse(refused)
         key = unquote(raw_path).lstrip("/")
-        s3 = self._emulator.client("s3")
+        if self._s3 is None:
+            self._s3 = self._emulator.client("s3")
         try:
-            found = s3.get_object(Bucket=self.media_bucket, Key=key)
+            found = self._s3.get_object(Bucket=self.media_bucket, Key=key)
         except ClientError as err:
             if err.response["Error"]["Code"] in ("NoSuchKey", "404"):
                 return 404, [("Content-Type", "text/plain"), ("Cache-Control", "no-store")], b"not found\n"

@@ -6,6 +6,7 @@ Conditions evaluated by the local stack's resolver, as CloudFormation would)."""
 from __future__ import annotations
 
 import json
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ def props(lid: str) -> dict[str, Any]:
     return properties
 
 
+@cache
 def resolver(**params: str) -> Resolver:
     context = LocalContext(aws_endpoint="http://127.0.0.1:1", stack_name="media-test")
     return Resolver(load_template(ROOT / "template.yaml"), context, parameter_overrides=params)

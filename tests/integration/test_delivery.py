@@ -125,6 +125,14 @@ class TestStableUrls:
             assert b"\xff\xd8" not in refused.content[:4]
             assert refused.text.strip(), "a refusal says why"
 
+    def test_a_signed_variant_url_is_refused_once_expired(self, stack: LocalStack, photo: str):
+        assert stack.gateway is not None and stack.gateway.cdn is not None
+        url = urlsplit(view(stack, photo)["variants"]["small"]["url"])
+        path = url.path.removeprefix("/cdn")
+        expires = int(parse_qs(url.query)["Expires"][0])
+        assert stack.gateway.cdn.verify(path, url.query, now=expires - 1) is None
+        assert "expired" in str(stack.gateway.cdn.verify(path, url.query, now=expires))
+
     def test_another_users_media_stays_hidden_and_its_urls_are_not_issued(
         self, stack: LocalStack, photo: str
     ):

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import logging
+import re
 import secrets
 import time
 import uuid
@@ -38,6 +40,7 @@ log = logging.getLogger("local_stack.cdn")
 PREFIX = "/cdn"
 TRANSFORM_FUNCTION = "TransformFunction"
 KEY_PAIR_ID = "KLOCALCDNKEY01"
+LOCAL_DOMAIN = "local-cdn.invalid"  # the host name custom policies are matched against
 SECURITY_HEADERS = {
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
     "X-Content-Type-Options": "nosniff",
@@ -186,25 +189,45 @@ class LocalCdn:
         return 403, [("Content-Type", "text/plain"), ("Cache-Control", "no-store")], f"{message}\n".encode()
 
     def verify(self, raw_path: str, query: str, now: float | None = None) -> str | None:
-        """Why a request for `raw_path?query` is refused, or None: a canned-policy signed URL."""
+        """Why a request for `raw_path?query` is refused, or None: a signed URL with a canned
+        policy (`Expires=`) or a custom one (`Policy=`, from CloudFrontUrlSigner.relative_url)."""
         params = dict(parse_qsl(query, keep_blank_values=True))
-        expires, signature, key_pair = (
-            params.get("Expires"),
-            params.get("Signature"),
-            params.get("Key-Pair-Id"),
-        )
-        if not (expires and signature and key_pair):
+        signature, key_pair = params.get("Signature"), params.get("Key-Pair-Id")
+        expires, custom = params.get("Expires"), params.get("Policy")
+        if not (signature and key_pair and (expires or custom)):
             return "Missing Key-Pair-Id query parameter or cookie value"
-        if key_pair != KEY_PAIR_ID or not expires.isdigit():
-            return "Invalid Key-Pair-Id or Expires"
+        if key_pair != KEY_PAIR_ID:
+            return "Invalid Key-Pair-Id"
+        if custom:
+            return self._verify_custom(raw_path, custom, signature, now)
+        if not expires or not expires.isdigit():
+            return "Invalid Expires"
         moment = int(expires)
         policy = CloudFrontSigner(KEY_PAIR_ID, lambda _m: b"").build_policy(
             self.base_url + raw_path, dt.datetime.fromtimestamp(moment, dt.UTC)
         )
+        return self._check(policy.encode(), signature, moment, now)
+
+    def _verify_custom(self, raw_path: str, encoded: str, signature: str, now: float | None) -> str | None:
+        """Its Resource, with `*` and `?` wildcards, must cover the URL as the https-only
+        distribution sees it."""
+        try:
+            policy = _unb64(encoded)
+            (statement,) = json.loads(policy)["Statement"]
+            resource = str(statement["Resource"])
+            moment = int(statement["Condition"]["DateLessThan"]["AWS:EpochTime"])
+        except (ValueError, KeyError, TypeError):
+            return "Access denied: malformed policy"
+        pattern = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in resource)
+        if not re.fullmatch(pattern, f"https://{LOCAL_DOMAIN}{raw_path}"):
+            return "Access denied: the policy does not cover this URL"
+        return self._check(policy, signature, moment, now)
+
+    def _check(self, policy: bytes, signature: str, moment: int, now: float | None) -> str | None:
         try:
             self._key.public_key().verify(
                 _unb64(signature),
-                policy.encode(),
+                policy,
                 padding.PKCS1v15(),
                 hashes.SHA1(),  # noqa: S303  (CloudFront's documented scheme)
             )

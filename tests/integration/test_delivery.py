@@ -279,6 +279,38 @@ class TestRenditions:
             del os.environ["TRANSFORM_MAX_INLINE_BYTES"]
             wiring.reset_caches()
 
+    def test_without_a_known_cdn_domain_the_redirect_is_a_relative_cloudfront_signed_url(
+        self, stack: LocalStack, photo: str
+    ):
+        # As deployed without a custom domain: the Transform function has no CDN_BASE_URL
+        url = next(e["url"] for e in view(stack, photo)["srcset"] if e["width"] == 960)
+        saved = os.environ["CDN_BASE_URL"]
+        os.environ.update(TRANSFORM_MAX_INLINE_BYTES="1000", CDN_BASE_URL="")
+        wiring.reset_caches()
+        try:
+            answer = requests.get(url, headers={"Accept": "image/avif"}, allow_redirects=False, timeout=60)
+            again = requests.get(url, headers={"Accept": "image/avif"}, allow_redirects=False, timeout=60)
+        finally:
+            del os.environ["TRANSFORM_MAX_INLINE_BYTES"]
+            os.environ["CDN_BASE_URL"] = saved
+            wiring.reset_caches()
+        # Then the Location is relative (the browser resolves it against the CDN URL it asked),
+        # signed with a custom policy for this one object under any host, stable within a window
+        assert answer.status_code == 302, answer.text
+        location = answer.headers["Location"]
+        assert location.startswith("/media/") and "Policy=" in location and "Signature=" in location
+        assert again.headers["Location"] == location
+        stored = requests.get(f"{stack.api_url}/cdn{location}", timeout=60)
+        assert stored.status_code == 200
+        with Image.open(io.BytesIO(stored.content)) as image:
+            assert image.format == "AVIF" and image.size == (960, 720)
+        # And the policy opens that object only, and only with its own signature
+        path, query = location.split("?", 1)
+        small = urlsplit(view(stack, photo)["variants"]["small"]["url"]).path
+        for forged in (f"{small}?{query}", f"/cdn{path}?{query.replace('Signature=', 'Signature=A', 1)}"):
+            refused = requests.get(f"{stack.api_url}{forged}", timeout=60)
+            assert refused.status_code == 403 and "Access denied" in refused.text, forged
+
 
 class TestRevocation:
     def test_public_urls_are_stable_until_made_private_then_refused_and_invalidated(self, stack: LocalStack):

@@ -25,9 +25,14 @@ from media_core.dal.dynamo.usage import DailyUsage
 from media_core.dal.events import EventBridgePublisher, NullPublisher
 from media_core.dal.queue import WorkQueue
 from media_core.dal.s3 import ObjectStore
-from media_core.dal.url_signing import CloudFrontUrlSigner, DeliveryUrls, WindowedS3Presigner
+from media_core.dal.url_signing import (
+    CloudFrontUrlSigner,
+    DeliveryUrls,
+    RelativeCloudFrontUrls,
+    WindowedS3Presigner,
+)
 from media_core.domain.transform import SigningKeys
-from media_core.ports import Invalidator
+from media_core.ports import DeliveryUrlSource, Invalidator
 from media_core.processing.lifecycle import ProcessingPipeline
 from media_core.services.cleanup import Cleanup
 from media_core.services.deletion import MediaDeleter
@@ -201,15 +206,24 @@ def delivery_urls() -> DeliveryUrls:
     settings = delivery_settings()
     window = settings.url_window_seconds
     presigner = WindowedS3Presigner(s3_client(), boto3.Session().get_credentials, window_seconds=window)
-    signer = None
-    if settings.cdn_base and settings.cdn_key_pair_id and settings.cdn_private_key_secret_arn:
-        pem = read_secret(secrets_client(), settings.cdn_private_key_secret_arn).encode()
-        signer = CloudFrontUrlSigner(settings.cdn_base, settings.cdn_key_pair_id, pem, window_seconds=window)
+    signer = cdn_url_signer(settings.cdn_base) if settings.cdn_base else None
     return DeliveryUrls(
         presigner,
         cloudfront=signer,
         public_base=settings.public_base,
         ttl_seconds=settings.download_url_ttl_seconds,
+    )
+
+
+@cache
+def cdn_url_signer(base_url: str) -> CloudFrontUrlSigner | None:
+    """CloudFront signed URLs under `base_url` ("" for relative ones), when a key pair is set."""
+    settings = delivery_settings()
+    if not (settings.cdn_key_pair_id and settings.cdn_private_key_secret_arn):
+        return None
+    pem = read_secret(secrets_client(), settings.cdn_private_key_secret_arn).encode()
+    return CloudFrontUrlSigner(
+        base_url, settings.cdn_key_pair_id, pem, window_seconds=settings.url_window_seconds
     )
 
 
@@ -235,9 +249,21 @@ def transform_service() -> TransformService:
     keys = transform_signing_keys()
     if keys is None:
         raise RuntimeError("TRANSFORM_SIGNING_KEYS_SECRET_ARN is not set: nothing can be verified")
-    return TransformService(
-        media_repository(settings.table_name), object_store(), delivery_urls(), settings, keys
+    # Redirect targets: under CDN_BASE_URL when it is known (a custom domain, the local CDN), else
+    # relative CloudFront signed URLs (the template cannot give the distribution's own domain).
+    relative = None if settings.cdn_base else cdn_url_signer("")
+    urls: DeliveryUrlSource = (
+        RelativeCloudFrontUrls(relative, ttl_seconds=settings.download_url_ttl_seconds)
+        if relative is not None
+        else delivery_urls()
     )
+    return TransformService(media_repository(settings.table_name), object_store(), urls, settings, keys)
 
 
-_DELIVERY_FACTORIES = (delivery_urls, transform_signing_keys, cdn_invalidator, transform_service)
+_DELIVERY_FACTORIES = (
+    delivery_urls,
+    cdn_url_signer,
+    transform_signing_keys,
+    cdn_invalidator,
+    transform_service,
+)

@@ -703,6 +703,13 @@ class FakeObjectStorage:
         upload.parts[signed.part_number] = (data, etag)
         return etag
 
+    def put_part_unsigned(self, upload_id: str, part_number: int, data: bytes) -> str:
+        """A part stored without the signed-size check: what an S3 that ignores the signed
+        Content-Length (moto, some S3 clones) would keep. For tests of the service's own check."""
+        etag = _md5(data)
+        self.uploads[upload_id].parts[part_number] = (data, etag)
+        return etag
+
     def list_parts(self, bucket: str, key: str, upload_id: str) -> list[UploadedPart]:
         self.faults.check("list_parts")
         upload = self._upload(bucket, key, upload_id)

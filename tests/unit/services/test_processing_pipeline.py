@@ -223,7 +223,10 @@ def test_replacing_ready_approved_media_sends_it_back_to_moderation(world: World
 
 @pytest.mark.parametrize(
     ("data", "reason"),
-    [(b"z" * (2 * KIB), "too large: 2.0 KB exceeds the image limit of 1.0 KB"), (b"", "empty file (0 bytes)")],
+    [
+        (b"z" * (2 * KIB), "too large: 2.0 KB exceeds the image limit of 1.0 KB"),
+        (b"", "empty file (0 bytes)"),
+    ],
 )
 def test_an_oversize_or_empty_object_is_deleted_first_and_the_record_failed(
     world: World, data: bytes, reason: str
@@ -276,7 +279,9 @@ def test_a_crash_is_retried_then_fails_on_the_last_attempt_without_the_signature
     failed = world.stored(record.media_id)
     assert failed.status == Status.FAILED
     reason = failed.failure_reason or ""
-    assert reason.startswith("processing failed after 3 attempts: RuntimeError: ffmpeg could not read https://")
+    assert reason.startswith(
+        "processing failed after 3 attempts: RuntimeError: ffmpeg could not read https://"
+    )
     assert "?<signature removed>" in reason
     assert "X-Amz-Signature" not in reason and "X-Amz-Expires" not in reason
     assert all(p.seen for p in processors), "each attempt re-claimed the record and ran"
@@ -292,9 +297,7 @@ def test_a_rejected_file_fails_at_once_without_retry(world: World) -> None:
     event = upload(world, record, b"not an image")
 
     # When the first attempt handles it
-    result = world.pipeline().handle(
-        event, FIRST, FakeProcessor(failures=[MediaRejected("not a PNG image")])
-    )
+    result = world.pipeline().handle(event, FIRST, FakeProcessor(failures=[MediaRejected("not a PNG image")]))
 
     # Then the record fails with the message and nothing it wrote remains
     assert result.outcome == Outcome.FAILED

@@ -263,7 +263,6 @@ class FakeMediaRecords:
             update={
                 "status": Status.DELETED,
                 "updated_at": utc_now(),
-                "variants": {},
                 "purge_pending": True,
                 **(changes or {}),
             }
@@ -271,7 +270,7 @@ class FakeMediaRecords:
         item = self.items.get(record.media_id)
         if item is None or not self._in_state(item, record):
             raise InvalidTransition(f"media {record.media_id} changed state; not deleted")
-        names = ["status", "updated_at", "variants", "purge_pending", *(changes or {})]
+        names = ["status", "updated_at", "purge_pending", *(changes or {})]
         data = self._changed(item.data, updated, names)
         data["version"] = item.data["version"] + 1
         item.data = data
@@ -292,6 +291,7 @@ class FakeMediaRecords:
         ):
             return False
         item.data["purge_pending"] = False
+        item.data["variants"] = {}
         item.status_sk = None
         self.journal.add("records", "purged", record.media_id)
         return True
@@ -522,9 +522,14 @@ class FakeMediaRecords:
     def in_status_index(self, media_id: str) -> bool:
         return self.items[media_id].status_sk is not None
 
-    def put_raw(self, record: MediaRecord, expires_at: int | None = None) -> None:
-        """Store `record` as it is, counted (a Given step: a record in any state)."""
-        self.create(record, expires_at)
+    def backdate(self, media_id: str, at: datetime) -> MediaRecord:
+        """A Given step: the record's last status change happened at `at` (its updated_at and
+        its ByStatus key, as if the transition had been written then)."""
+        item = self.items[media_id]
+        item.data["updated_at"] = at.isoformat()
+        if item.status_sk is not None:
+            item.status_sk = f"{iso_timestamp(at)}#{media_id}"
+        return item.record()
 
 
 # ---------------------------------------------------------------------------------------- objects

@@ -169,14 +169,14 @@ class MediaRepository:
     ) -> MediaRecord:
         """Mark `record` deleted (conditional on its current state), out of every index and the
         counters; the item itself stays until `expires_at` (TTL) so a repeated delete is answered
-        and the audit trail keeps its owner. Raises InvalidTransition if the record changed."""
+        and the audit trail keeps its owner. It keeps its variants until `purged()`, so a resumed
+        delete still announces their keys. Raises InvalidTransition if the record changed."""
         if Status.DELETED not in ALLOWED_TRANSITIONS[record.status]:
             raise InvalidTransition(f"cannot move media from {record.status.value} to deleted")
         updated = record.model_copy(
             update={
                 "status": Status.DELETED,
                 "updated_at": utc_now(),
-                "variants": {},
                 "purge_pending": True,
                 **(changes or {}),
             }
@@ -185,7 +185,6 @@ class MediaRepository:
         expression = Expression()
         expression.set("status", Status.DELETED.value)
         expression.set("updated_at", dumped["updated_at"])
-        expression.set("variants", {})
         for name in changes or {}:
             expression.set(name, dumped[name])
         expression.set("stats_bytes", 0)
@@ -209,10 +208,11 @@ class MediaRepository:
         return updated
 
     def purged(self, record: MediaRecord) -> bool:
-        """A tombstone's objects are all gone: it leaves ByStatus. False if that was done already
-        (so exactly one caller goes on to announce the deletion)."""
+        """A tombstone's objects are all gone: it leaves ByStatus and forgets its variants. False if
+        that was done already (so exactly one caller goes on to announce the deletion)."""
         expression = Expression()
         expression.set("purge_pending", False)
+        expression.set("variants", {})
         expression.remove("status_pk")
         expression.remove("status_sk")
         expression.exists()

@@ -226,3 +226,15 @@ def test_presigned_urls_are_opaque_and_signed(world: World) -> None:
     assert "X-Amz-Signature=" in url and store.get_url(url) == b"png"
     with pytest.raises(StorageError):
         store.get_url(url.replace("X-Amz-Signature=", "X-Amz-Signature=0"))
+
+
+def test_a_versioned_store_keeps_every_version_readable_by_its_id() -> None:
+    store = fakes.FakeObjectStorage(versioned=True)
+    store.put(UPLOADS, "k", b"one", content_type="text/plain")
+    first = store.head(UPLOADS, "k")
+    store.put(UPLOADS, "k", b"two", content_type="text/plain")
+    assert first is not None and first.version_id is not None
+    assert store.read(UPLOADS, "k") == b"two"
+    assert store.read(UPLOADS, "k", first.version_id) == b"one"
+    store.delete_keys(UPLOADS, ["k"])
+    assert store.head(UPLOADS, "k") is None and store.head(UPLOADS, "k", first.version_id) is not None

@@ -318,3 +318,24 @@ def test_an_event_for_an_unknown_or_foreign_key_is_ignored(world: World) -> None
     for event in events:
         assert world.pipeline().handle(event, FIRST, FakeProcessor()).outcome == Outcome.IGNORED
     assert world.stored(record.media_id).status == Status.AWAITING_UPLOAD
+
+
+def test_media_deleted_while_processing_leaves_nothing_and_is_not_announced_ready(world: World) -> None:
+    # Given an upload being processed, when its owner deletes it mid-run
+    record = world.awaiting()
+    event = upload(world, record, b"d" * 300)
+    deleted: list[str] = []
+
+    def delete(_: WorkContext) -> None:
+        world.deleter().delete(world.stored(record.media_id), "alice")
+        deleted.append(record.media_id)
+
+    # When the run finishes
+    result = world.pipeline().handle(event, FIRST, FakeProcessor(during=delete))
+
+    # Then it is superseded: no object of it remains, and only the deletion was announced
+    assert deleted == [record.media_id]
+    assert result.outcome == Outcome.SUPERSEDED
+    assert world.stored(record.media_id).status == Status.DELETED
+    assert world.store.keys(UPLOADS) == [] and world.store.keys(MEDIA) == []
+    assert [t for t, _ in world.events.published] == [DetailType.DELETED]

@@ -1004,8 +1004,8 @@ def object_created(bucket: str, key: str, info: ObjectInfo) -> ObjectCreated:
 
 
 def _conformance() -> None:
-    """Checked by mypy (tests/unit/services/test_fakes_conform.py runs it on this file): each fake
-    is assignable to its Protocol."""
+    """Checked by mypy (`make lint` runs it on this file): each fake is assignable to its Protocol.
+    tests/unit/services/test_fakes.py compares the signatures at run time."""
     from media_core import ports
 
     records: ports.MediaRecords = FakeMediaRecords()

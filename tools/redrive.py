@@ -43,7 +43,8 @@ def queue_pairs(sqs: SQSClient, prefix: str) -> list[Pair]:
     }
     pairs = []
     for url in urls:
-        policy = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])
+        policy = attributes.get("Attributes", {})
         if "RedrivePolicy" in policy:
             target = json.loads(policy["RedrivePolicy"])["deadLetterTargetArn"]
             if target in by_arn:

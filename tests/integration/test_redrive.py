@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from local_stack.pollers import is_s3_test_event
 from local_stack.stack import LocalStack
 from tests.support.local_stack import running_stack
 from tools.redrive import queue_pairs, redrive
@@ -37,6 +38,7 @@ def test_dead_letters_go_back_to_their_queue_with_body_and_attributes(stack: Loc
     back = sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10, MessageAttributeNames=["All"])[
         "Messages"
     ]
+    back = [m for m in back if not is_s3_test_event(m["Body"])]  # S3's own test event was there first
     assert sorted(m["Body"] for m in back) == ["one", "two"]
     assert all(m["MessageAttributes"]["origin"]["StringValue"] == "test" for m in back)
     leftover = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])

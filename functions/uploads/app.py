@@ -3,7 +3,7 @@
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
@@ -18,11 +18,12 @@ from media_core.api.models import (
     UploadRequest,
 )
 from media_core.api.params import MediaId
+from media_core.api.tracing import api_tracer
 from media_core.settings import upload_settings
 from media_core.wiring import upload_service
 
 logger = Logger()
-tracer = Tracer()
+tracer = api_tracer()  # the X-Ray SDK only on request: media_core.api.tracing
 app = make_resolver(upload_settings(), logger)  # settings validated at cold start
 
 

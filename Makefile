@@ -6,7 +6,13 @@ SHELL := /bin/bash
 export SAM_CLI_TELEMETRY := 0
 .DEFAULT_GOAL := help
 
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Lambda runs python3.12: tests and lint use it when it is there (pyenv's or on PATH), else 3.11.
+PY312 := $(shell p=$$(pyenv prefix 3.12 2>/dev/null); if [ -x "$$p/bin/python3.12" ]; then echo $$p/bin/python3.12; \
+	elif python3.12 -c '' 2>/dev/null; then command -v python3.12; fi)
+PYTHON ?= $(or $(PY312),$(shell command -v python3.11 || command -v python3))
+ifeq ($(PY312),)
+$(warning python3.12 not found: using $(PYTHON); Lambda runs 3.12)
+endif
 VENV := .venv
 PY := $(VENV)/bin/python
 SAM_VENV := .venv-sam
@@ -54,6 +60,7 @@ lint: venv sam-venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy layers/media_core/media_core local_stack tools
+	$(VENV)/bin/mypy clients/python/src && $(PY) clients/python/tools/generate_models.py --check
 	@for fn in functions/*/; do echo "mypy $$fn"; (cd $$fn && ../../$(VENV)/bin/mypy --config-file ../../pyproject.toml app.py) || exit 1; done
 	$(SAM_VENV)/bin/cfn-lint template.yaml
 	AWS_DEFAULT_REGION=us-east-1 $(SAM) validate --lint --template template.yaml

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "layers" / "media_core"), str(ROOT)]
 
 import requests  # noqa: E402
-from media_core.repository import RECORD_SK, media_pk  # noqa: E402
+from media_core.dal.dynamo.repository import RECORD_SK, media_pk  # noqa: E402
 
 from local_stack.stack import LocalStack  # noqa: E402
 from local_stack.token import issue_token  # noqa: E402

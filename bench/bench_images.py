@@ -1,4 +1,4 @@
-"""Image pipeline benchmark: media_core.imaging.process_image beside a naive Pillow baseline.
+"""Image pipeline benchmark: media_core.engines.imaging.process_image beside a naive Pillow baseline.
 
 Run with `make bench-images` (or `.venv/bin/python bench/bench_images.py [--runs N]`).
 
@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "layers" / "media_core")]
 
 import numpy as np  # noqa: E402
-from media_core.errors import MediaRejected  # noqa: E402
-from media_core.imaging import DEFAULT_PRESETS, process_image  # noqa: E402
+from media_core.domain.errors import MediaRejected  # noqa: E402
+from media_core.engines.imaging import DEFAULT_PRESETS, process_image  # noqa: E402
 from PIL import Image, ImageOps  # noqa: E402
 
 CORPUS = Path(os.environ.get("MEDIA_CORPUS_DIR", ROOT.parent / "shared" / "corpus" / "photos"))

@@ -75,8 +75,8 @@ def seed(count: int) -> list[dict[str, Any]]:
     import json
 
     from boto3.dynamodb.types import TypeSerializer
-    from media_core.models import Kind, MediaRecord, Original, Status, Variant
-    from media_core.repository import counted, record_to_item, stats_pk
+    from media_core.dal.dynamo.repository import counted, record_to_item, stats_pk
+    from media_core.domain.models import Kind, MediaRecord, Original, Status, Variant
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamo_type, dynamodb_backends
 
@@ -203,8 +203,8 @@ def run_size(count: int, runs: int) -> dict[str, dict[str, float]]:
         print(f"seeded {count:,} records in {seeded:.1f} s", file=sys.stderr)
         import importlib.util
 
-        from media_core.cursor import encode_cursor
-        from media_core.services import media_repository, reset_caches
+        from media_core.domain.cursor import encode_cursor
+        from media_core.wiring import media_repository, reset_caches
 
         reset_caches()
         spec = importlib.util.spec_from_file_location(

@@ -1,6 +1,6 @@
 """Video benchmark (a script, not a test): `make bench-video` or `.venv/bin/python bench/bench_video.py`.
 
-1. Wrapper overhead: media_core.av.transcode.transcode_video() vs the bare ffmpeg command with the
+1. Wrapper overhead: media_core.engines.av.transcode.transcode_video() vs the bare ffmpeg command with the
    identical argument list, interleaved in the same run (target ratio <= 1.03).
 2. Range reads: probe + poster of >= 500 MB files served by tests/support/range_server.py at two
    lengths: bytes read (target <= 5 % of the file) and time (must not grow with length).
@@ -27,11 +27,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "layers" / "media_core"), str(ROOT)]
 
-from media_core.av.binaries import find_binaries  # noqa: E402
-from media_core.av.limits import TranscodeSettings  # noqa: E402
-from media_core.av.poster import extract_poster  # noqa: E402
-from media_core.av.probe import probe  # noqa: E402
-from media_core.av.transcode import plan_transcode, transcode_command, transcode_video  # noqa: E402
+from media_core.engines.av.binaries import find_binaries  # noqa: E402
+from media_core.engines.av.limits import TranscodeOptions  # noqa: E402
+from media_core.engines.av.poster import extract_poster  # noqa: E402
+from media_core.engines.av.probe import probe  # noqa: E402
+from media_core.engines.av.transcode import plan_transcode, transcode_command, transcode_video  # noqa: E402
 
 from tests.support.range_server import RangeServer  # noqa: E402
 
@@ -87,7 +87,7 @@ def cpu_children() -> float:
 # -- 1. overhead ---------------------------------------------------------------------------------
 def bench_overhead(rounds: int) -> dict[str, float]:
     src = noisy_source("overhead_720p_4s.mp4", 1280, 720, 4)
-    settings = TranscodeSettings(preset="veryfast", allow_stream_copy=False)
+    settings = TranscodeOptions(preset="veryfast", allow_stream_copy=False)
     info = probe(str(src))
     plan = plan_transcode(info, settings)
     bare_out, wrapped_out = OUT / "overhead_bare.mp4", OUT / "overhead_wrapped.mp4"
@@ -248,7 +248,7 @@ def bench_presets(quick: bool) -> list[dict[str, float | str]]:
         print(f"  {label:7s} {'decode+scale only':18s} {'':>6s} {decode:9.2f}")
         for preset in PRESETS:
             settings = replace(
-                TranscodeSettings(),
+                TranscodeOptions(),
                 preset=preset,
                 max_long=long_side,
                 max_short=short_side,

@@ -33,6 +33,8 @@ METHODS = ("GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD")
 API_TYPES = ("AWS::Serverless::Api",)
 # Gateway response types of the errors the local gateway makes itself.
 RESPONSE_TYPES = {401: "UNAUTHORIZED", 403: "MISSING_AUTHENTICATION_TOKEN", 413: "REQUEST_TOO_LARGE"}
+GATEWAY_ERROR_CODES = {401: "unauthorized", 403: "forbidden", 413: "too_large"}
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 DEV_SIGN_IN_PATH = "/_local/token"
 
 
@@ -329,7 +331,9 @@ class _GatewayHandler(BaseHTTPRequestHandler):
     def _gateway_error(self, status: int, message: str, api: ApiSpec | None, request_id: str) -> None:
         headers = list((api.error_headers(status) if api else {}).items())
         headers.append(("x-amzn-RequestId", request_id))
-        self._send(status, headers, json.dumps({"message": message}).encode())
+        # As the template's GatewayResponses: the documented {error, message} body.
+        code = GATEWAY_ERROR_CODES.get(status, "bad_request")
+        self._send(status, headers, json.dumps({"error": code, "message": message}).encode())
 
     def _handle(self) -> None:
         request_id = str(uuid.uuid4())
@@ -403,6 +407,11 @@ class _GatewayHandler(BaseHTTPRequestHandler):
     def _dev_sign_in(self, method: str, request_id: str) -> None:
         assert self.gateway.dev_sign_in is not None
         headers = [("x-amzn-RequestId", request_id), ("Cache-Control", "no-store")]
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
+        if host not in LOOPBACK_HOSTS or self.client_address[0] not in ("127.0.0.1", "::1"):
+            # Admin tokens for anyone: only on this machine, and never through a rebound DNS name.
+            self._send(403, headers, json.dumps({"error": "forbidden", "message": "loopback only"}).encode())
+            return
         if method != "POST":
             headers.append(("Allow", "POST"))
             self._send(405, headers, json.dumps({"error": "method_not_allowed", "message": "POST"}).encode())

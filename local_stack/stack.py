@@ -253,7 +253,7 @@ class LocalStack:
 
 def _reset_layer_caches(layer_dirs: list[Path]) -> None:
     """Forget every functools cache of the layers' modules (settings, clients, services built for
-    a previous stack's environment), and call media_core.services.reset_caches() too."""
+    a previous stack's environment), and call media_core.wiring.reset_caches() too."""
     roots = [str(d.resolve()) + os.sep for d in layer_dirs]
     for module in list(sys.modules.values()):
         origin = os.path.abspath(getattr(module, "__file__", None) or os.sep)  # noqa: PTH100
@@ -265,7 +265,7 @@ def _reset_layer_caches(layer_dirs: list[Path]) -> None:
                 and getattr(value, "__module__", None) == module.__name__
             ):
                 value.cache_clear()
-    services = sys.modules.get("media_core.services")
+    services = sys.modules.get("media_core.wiring")
     reset = getattr(services, "reset_caches", None)
     if callable(reset):
         reset()

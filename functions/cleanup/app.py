@@ -5,8 +5,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from media_core.services import cleanup_job
 from media_core.settings import cleanup_settings
+from media_core.wiring import cleanup_job
 
 logger = Logger()
 tracer = Tracer()

@@ -9,8 +9,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from media_core.processing.document_work import DocumentWork
 from media_core.processing.sqs import make_sqs_handler
-from media_core.services import processing_pipeline
 from media_core.settings import document_settings
+from media_core.wiring import processing_pipeline
 
 logger = Logger()
 tracer = Tracer()

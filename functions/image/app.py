@@ -9,8 +9,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from media_core.processing.image_work import ImageWork
 from media_core.processing.sqs import make_sqs_handler
-from media_core.services import duplicate_index, processing_pipeline
 from media_core.settings import image_settings
+from media_core.wiring import duplicate_index, processing_pipeline
 
 logger = Logger()
 tracer = Tracer()

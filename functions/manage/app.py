@@ -6,11 +6,11 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from media_core.access import Caller
-from media_core.api_models import (
+from media_core.api.http import current_caller, documented_errors, json_response, make_resolver, ok_response
+from media_core.api.models import (
     BatchDeleteRequest,
     BatchDeleteResult,
     MediaUpdate,
@@ -18,29 +18,24 @@ from media_core.api_models import (
     ModerationRequest,
     ReprocessAccepted,
 )
-from media_core.http import current_caller, documented_errors, json_response, make_resolver
-from media_core.services import media_management, media_queries
+from media_core.api.params import MediaId
+from media_core.domain.access import Caller
 from media_core.settings import manage_settings
+from media_core.wiring import media_management, media_queries
 
 logger = Logger()
 tracer = Tracer()
 app = make_resolver(manage_settings(), logger)  # settings validated at cold start
-
-MediaId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Media id")]
 
 
 def _caller() -> Caller:
     return current_caller(app, manage_settings().admin_group)
 
 
-def _view(model: type, description: str, status: int = 200) -> dict[int, Any]:
-    return {status: {"description": description, "content": {"application/json": {"model": model}}}}
-
-
 @app.post(
     "/media/batch-delete",
     summary="Delete up to 100 media; each id's outcome is reported",
-    responses={**_view(BatchDeleteResult, "Outcome per id"), **documented_errors(401, 422)},
+    responses={**ok_response(BatchDeleteResult, "Outcome per id"), **documented_errors(401, 422)},
 )
 @tracer.capture_method
 def batch_delete(request: Annotated[BatchDeleteRequest, Body()]) -> Response[BatchDeleteResult]:
@@ -51,7 +46,7 @@ def batch_delete(request: Annotated[BatchDeleteRequest, Body()]) -> Response[Bat
 @app.patch(
     "/media/<media_id>",
     summary="Change alt_text, caption, tags, visibility, the entity link or is_primary",
-    responses={**_view(MediaView, "The changed record"), **documented_errors(401, 404, 409, 422)},
+    responses={**ok_response(MediaView, "The changed record"), **documented_errors(401, 404, 409, 422)},
 )
 @tracer.capture_method
 def update_media(media_id: MediaId, request: Annotated[MediaUpdate, Body()]) -> Response[MediaView]:
@@ -74,7 +69,7 @@ def delete_media(media_id: MediaId) -> Response[None]:
     "/media/<media_id>/reprocess",
     summary="Run processing again, through the same queue an upload takes",
     responses={
-        **_view(ReprocessAccepted, "Queued", status=202),
+        **ok_response(ReprocessAccepted, "Queued", status=202),
         **documented_errors(401, 404, 409, 422),
     },
 )
@@ -89,7 +84,7 @@ def reprocess_media(media_id: MediaId) -> Response[ReprocessAccepted]:
 @app.patch(
     "/admin/media/<media_id>/moderation",
     summary="Approve, reject or flag media (admins)",
-    responses={**_view(MediaView, "The moderated record"), **documented_errors(401, 403, 404, 422)},
+    responses={**ok_response(MediaView, "The moderated record"), **documented_errors(401, 403, 404, 422)},
 )
 @tracer.capture_method
 def moderate_media(media_id: MediaId, request: Annotated[ModerationRequest, Body()]) -> Response[MediaView]:

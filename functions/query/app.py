@@ -7,36 +7,25 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from media_core.access import Caller
-from media_core.api_models import Activity, MediaPage, MediaStats, MediaView
-from media_core.http import current_caller, documented_errors, json_response, make_resolver
-from media_core.models import Kind, Moderation, Status
-from media_core.queries import MediaFilter
-from media_core.services import media_queries
+from media_core.api.http import current_caller, documented_errors, json_response, make_resolver, ok_response
+from media_core.api.models import Activity, MediaPage, MediaStats, MediaView
+from media_core.api.params import Cursor, EntityId, EntityType, MediaId, OwnerId, PageSize
+from media_core.domain.access import Caller
+from media_core.domain.models import Kind, Moderation, Status
+from media_core.services.queries import MediaFilter
 from media_core.settings import query_settings
+from media_core.wiring import media_queries
 
 logger = Logger()
 tracer = Tracer()
 app = make_resolver(query_settings(), logger)  # settings validated at cold start
 
-MediaId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Media id")]
-PageSize = Annotated[int, Query(ge=1, le=100, description="Items per page (1-100)")]
-Cursor = Annotated[
-    str | None, Query(max_length=2048, description="The `next` value of the previous page (opaque)")
-]
-EntityType = Annotated[str, Path(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
-EntityId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
-
 
 def _caller() -> Caller:
     return current_caller(app, query_settings().admin_group)
-
-
-def _ok(model: type, description: str) -> dict[int, Any]:
-    return {200: {"description": description, "content": {"application/json": {"model": model}}}}
 
 
 @app.get(
@@ -53,7 +42,7 @@ def openapi_document() -> Response[str]:
 @app.get(
     "/media/stats",
     summary="Counts by kind and status and total bytes (O(1): counters kept with every change)",
-    responses={**_ok(MediaStats, "The counters"), **documented_errors(401, 403, 422)},
+    responses={**ok_response(MediaStats, "The counters"), **documented_errors(401, 403, 422)},
 )
 @tracer.capture_method
 def media_stats(
@@ -68,7 +57,7 @@ def media_stats(
     "/media",
     summary="The caller's media, newest first",
     description="Filters combine (AND). Pagination: pass `next` back as `cursor`.",
-    responses={**_ok(MediaPage, "A page of records"), **documented_errors(401, 422)},
+    responses={**ok_response(MediaPage, "A page of records"), **documented_errors(401, 422)},
 )
 @tracer.capture_method
 def list_media(
@@ -91,7 +80,7 @@ def list_media(
     summary="One media record with variant URLs",
     description="Private media: short-lived presigned URLs. Public media: stable URLs under "
     "PUBLIC_MEDIA_BASE_URL when one is set.",
-    responses={**_ok(MediaView, "The record"), **documented_errors(401, 404, 422)},
+    responses={**ok_response(MediaView, "The record"), **documented_errors(401, 404, 422)},
 )
 @tracer.capture_method
 def get_media(media_id: MediaId) -> Response[MediaView]:
@@ -123,7 +112,7 @@ def download_media(
 @app.get(
     "/media/<media_id>/activity",
     summary="The audit trail (owner and admins)",
-    responses={**_ok(Activity, "Entries, oldest first"), **documented_errors(401, 404, 422)},
+    responses={**ok_response(Activity, "Entries, oldest first"), **documented_errors(401, 404, 422)},
 )
 @tracer.capture_method
 def media_activity(media_id: MediaId) -> Response[Activity]:
@@ -133,20 +122,28 @@ def media_activity(media_id: MediaId) -> Response[Activity]:
 @app.get(
     "/entities/<entity_type>/<entity_id>/media",
     summary="An entity's gallery: the primary item first, then oldest first; what the caller may see",
-    responses={**_ok(MediaPage, "A page of records"), **documented_errors(401, 422)},
+    description="A gallery belongs to the entity's owner: the caller's by default, another user's with "
+    "`owner` (then only what that user shows publicly).",
+    responses={**ok_response(MediaPage, "A page of records"), **documented_errors(401, 422)},
 )
 @tracer.capture_method
 def entity_gallery(
-    entity_type: EntityType, entity_id: EntityId, page_size: PageSize = 50, cursor: Cursor = None
+    entity_type: EntityType,
+    entity_id: EntityId,
+    owner: OwnerId = None,
+    page_size: PageSize = 50,
+    cursor: Cursor = None,
 ) -> Response[MediaPage]:
-    page = media_queries().gallery(_caller(), entity_type, entity_id, page_size=page_size, cursor=cursor)
+    page = media_queries().gallery(
+        _caller(), entity_type, entity_id, owner=owner, page_size=page_size, cursor=cursor
+    )
     return json_response(HTTPStatus.OK, page)
 
 
 @app.get(
     "/admin/media",
     summary="Everyone's media by moderation status, newest first (admins)",
-    responses={**_ok(MediaPage, "A page of records"), **documented_errors(401, 403, 422)},
+    responses={**ok_response(MediaPage, "A page of records"), **documented_errors(401, 403, 422)},
 )
 @tracer.capture_method
 def admin_media(

@@ -4,11 +4,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from media_core.aws import dynamodb_table
-from media_core.reaper import Reaper
-from media_core.services import media_repository, object_store
+from media_core.dal.clients import dynamodb_table
+from media_core.dal.dynamo.status_index import StatusIndex
+from media_core.services.reaper import Reaper
 from media_core.settings import reaper_settings
-from media_core.status_index import StatusIndex
+from media_core.wiring import media_repository, object_store
 
 logger = Logger()
 tracer = Tracer()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import requests
-from media_core.av.binaries import find_binaries
+from media_core.engines.av.binaries import find_binaries
 from PIL import Image
 
 from local_stack.stack import LocalStack

@@ -9,8 +9,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from media_core.models import utc_now
-from media_core.services import cleanup_job, media_repository
+from media_core.domain.models import utc_now
+from media_core.wiring import cleanup_job, media_repository
 
 from local_stack.schedules import scheduled_event
 from local_stack.stack import LocalStack

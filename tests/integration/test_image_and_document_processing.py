@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from media_core.errors import MediaRejected
-from media_core.models import Status
+from media_core.domain.errors import MediaRejected
+from media_core.domain.models import Status
+from media_core.processing.lifecycle import Outcome
 from media_core.processing.objects import Attempt, ObjectCreated
-from media_core.processing.pipeline import Outcome
 from media_core.processing.work import WorkContext, WorkResult
-from media_core.services import processing_pipeline
+from media_core.wiring import processing_pipeline
 from PIL import Image
 
 from local_stack.stack import LocalStack
@@ -107,10 +107,16 @@ class TestImageBatch:
         assert metadata["width"] == 640 and metadata["height"] == 480
         assert len(metadata["sha256"]) == 64 and metadata["blurhash"]
         assert "gps" not in metadata
-        # And the original is claimed (no longer tagged for expiry)
-        key = f"uploads/image/{body['owner']}/{media_id}/original.jpg"
-        tags = stack.client("s3").get_object_tagging(Bucket=stack.buckets["UploadsBucket"], Key=key)["TagSet"]
+        # And the processed version is pinned under originals/ (claimed: never expired by the
+        # lifecycle rule), while the inbox key an upload URL can write again is emptied
+        s3, bucket = stack.client("s3"), stack.buckets["UploadsBucket"]
+        pinned_objects = s3.list_objects_v2(Bucket=bucket, Prefix=f"originals/{body['owner']}/{media_id}/")
+        assert len(pinned_objects["Contents"]) == 1
+        pinned = pinned_objects["Contents"][0]["Key"]
+        tags = s3.get_object_tagging(Bucket=bucket, Key=pinned)["TagSet"]
         assert {"Key": "media-state", "Value": "claimed"} in tags
+        inbox = f"uploads/image/{body['owner']}/{media_id}/original.jpg"
+        assert "Contents" not in s3.list_objects_v2(Bucket=bucket, Prefix=inbox)
 
     def test_redelivered_and_duplicated_events_make_one_variant_set_and_one_change(self, stack: LocalStack):
         media_id = upload(stack, "alice", "dup.jpg", "image/jpeg", images.jpeg_with_metadata((640, 480)))

@@ -294,7 +294,7 @@ class TestRealTemplate:
     def test_unknown_routes_and_preflights_answer_like_api_gateway(self, stack: LocalStack):
         missing = requests.get(f"{stack.api_url}/nothing/here", timeout=30)
         assert missing.status_code == 403
-        assert missing.json() == {"message": "Missing Authentication Token"}
+        assert missing.json() == {"error": "forbidden", "message": "Missing Authentication Token"}
         preflight = requests.options(
             f"{stack.api_url}/uploads",
             timeout=30,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import requests
-from media_core.services import media_repository
+from media_core.wiring import media_repository
 
 from local_stack.stack import LocalStack
 from tests.support.flow import deliver, queued_messages
@@ -188,11 +188,11 @@ class TestReprocess:
 
 class TestModeration:
     def test_admins_moderate_and_rejected_media_is_hidden_from_everyone_else(self, stack: LocalStack):
-        # Given heidi's public media, pending moderation
+        # Given heidi's public media, pending moderation: others do not see it yet (pre-moderation)
         media_id = awaiting(stack, "heidi", visibility="public")
         pending = call(stack, "GET", "/admin/media?moderation=pending&page_size=100", "root", admin=True)
         assert media_id in [i["media_id"] for i in pending.json()["items"]]
-        assert call(stack, "GET", f"/media/{media_id}", "ivan").status_code == 200
+        assert call(stack, "GET", f"/media/{media_id}", "ivan").status_code == 404
         # Only admins moderate; an illegal status is 422
         body = {"status": "rejected", "reason": "spam"}
         assert (
@@ -219,8 +219,9 @@ class TestModeration:
 
 
 # ---------------------------------------------------------------- IDOR matrix
-READ_ROUTES = [("GET", "/media/{id}", 200), ("GET", "/media/{id}/download", 302)]
+READ_ROUTES = [("GET", "/media/{id}", 200)]
 OWNER_ROUTES = [
+    ("GET", "/media/{id}/download", 302),  # the original: owner and admins only, even when public
     ("GET", "/media/{id}/activity", 200),
     ("PATCH", "/media/{id}", 200),
     ("POST", "/media/{id}/reprocess", 202),
@@ -246,6 +247,16 @@ def idor_media(stack: LocalStack) -> dict[str, str]:
         json={"status": "rejected"},
     )
     assert rejected.status_code == 200
+    # Pre-moderation (the default): others see public media only once it is approved
+    approved = call(
+        stack,
+        "PATCH",
+        f"/admin/media/{media['public']}/moderation",
+        "root",
+        True,
+        json={"status": "approved"},
+    )
+    assert approved.status_code == 200
     return media
 
 

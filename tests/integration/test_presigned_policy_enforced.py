@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from media_core.storage import ObjectStore, PresignedPost
+from media_core.dal.s3 import ObjectStore, PresignedPost
 
 from tests.support.seaweed import SeaweedS3, seaweed_s3
 

@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from media_core.errors import InvalidTransition
-from media_core.models import Status
-from media_core.services import media_repository
+from media_core.domain.errors import InvalidTransition
+from media_core.domain.models import Status
+from media_core.wiring import media_repository
 from openapi_spec_validator import validate
 
 from local_stack.paths import REPO_ROOT
@@ -217,20 +217,28 @@ class TestOneRecord:
 
 class TestGallery:
     def test_the_primary_item_comes_first_and_others_see_only_public_media(self, stack: LocalStack):
-        # Given kim's three media of one product: private, public, and public primary
+        # Given kim's three ready media of one product: private, public, and public primary, the
+        # public ones approved (pre-moderation: others see only approved media)
         entity = {"entity_type": "product", "entity_id": "sku-9"}
-        private = awaiting(stack, "kim", "a.pdf", **entity)
-        public = awaiting(stack, "kim", "b.pdf", visibility="public", **entity)
-        primary = awaiting(stack, "kim", "c.pdf", visibility="public", **entity)
+        private = ready_image(stack, "kim", seed=41, **entity)
+        public = ready_image(stack, "kim", seed=42, visibility="public", **entity)
+        primary = ready_image(stack, "kim", seed=43, visibility="public", **entity)
         patched = call(stack, "PATCH", f"/media/{primary}", "kim", json={"is_primary": True})
         assert patched.status_code == 200, patched.text
+        for media_id in (public, primary):
+            approve = {"status": "approved"}
+            assert call(stack, "PATCH", f"/admin/media/{media_id}/moderation", "root", True, json=approve).ok
 
         def gallery(user: str, admin: bool = False, page_size: int = 50) -> list[str]:
             out, cursor = [], None
             while True:
                 suffix = f"&cursor={cursor}" if cursor else ""
                 response = call(
-                    stack, "GET", f"/entities/product/sku-9/media?page_size={page_size}{suffix}", user, admin
+                    stack,
+                    "GET",
+                    f"/entities/product/sku-9/media?owner={sub('kim')}&page_size={page_size}{suffix}",
+                    user,
+                    admin,
                 )
                 assert response.status_code == 200, response.text
                 out += [i["media_id"] for i in response.json()["items"]]

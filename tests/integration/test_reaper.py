@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from media_core.aws import dynamodb_table
-from media_core.models import MediaRecord, Status, utc_now
-from media_core.reaper import Reaper
-from media_core.services import media_repository, object_store
+from media_core.dal.clients import dynamodb_table
+from media_core.dal.dynamo.status_index import StatusIndex
+from media_core.domain.models import MediaRecord, Status, utc_now
+from media_core.services.reaper import Reaper
 from media_core.settings import reaper_settings
-from media_core.status_index import StatusIndex
+from media_core.wiring import media_repository, object_store
 
 from local_stack.stack import LocalStack
 from tests.support.flow import start_upload

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 import requests
-from media_core.errors import InvalidTransition
-from media_core.models import Status
-from media_core.services import media_repository
-from media_core.storage import UNCLAIMED_TAGGING_XML
+from media_core.dal.s3 import UNCLAIMED_TAGGING_XML
+from media_core.domain.errors import InvalidTransition
+from media_core.domain.models import Status
+from media_core.wiring import media_repository
 
 from local_stack.stack import LocalStack
 from tests.support.flow import get_media, queued_messages, start_upload

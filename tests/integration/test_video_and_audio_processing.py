@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from media_core.av import runner
-from media_core.av.probe import MediaInfo, probe, run_ffprobe
+from media_core.engines.av import runner
+from media_core.engines.av.probe import MediaInfo, probe, run_ffprobe
 from PIL import Image
 
 from local_stack.stack import LocalStack

@@ -1,4 +1,4 @@
-"""Small test media made with the project's own ffmpeg (media_core.av.binaries), never a system one.
+"""Small test media made with the project's own ffmpeg (media_core.engines.av.binaries), never a system one.
 
 `AvMedia(directory)` generates each file on first use and returns its path afterwards, so a
 session-scoped fixture pays for every file once. Everything is tiny: 320x240 or smaller, 1-3 s.
@@ -11,7 +11,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from media_core.av.binaries import find_binaries
+from media_core.engines.av.binaries import find_binaries
 
 W, H, FPS, SECONDS = 320, 240, 25, 2
 VIDEO_SRC = f"testsrc2=size={W}x{H}:rate={FPS}:duration={SECONDS}"

@@ -7,14 +7,20 @@ malformed variable fails the cold start loudly instead of at the first request.
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 from functools import cache
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from media_core.models import Kind
+from media_core.domain.models import Kind
 
 MB = 1024 * 1024
+
+
+class ModerationMode(StrEnum):
+    PRE = "pre"  # others see media only once approved (the default)
+    POST = "post"  # others see media until it is rejected
 
 
 class CommonSettings(BaseSettings):
@@ -44,6 +50,9 @@ class CommonSettings(BaseSettings):
     max_audio_bytes: int = Field(default=50 * MB, gt=0)
     max_document_bytes: int = Field(default=50 * MB, gt=0)
 
+    # Who other users may see: media_core.domain.access.
+    moderation_mode: ModerationMode = ModerationMode.PRE
+
     def max_bytes(self, kind: Kind) -> int:
         return {
             Kind.IMAGE: self.max_image_bytes,
@@ -60,6 +69,10 @@ class UploadSettings(CommonSettings):
     multipart_part_bytes: int = Field(default=16 * MB, ge=5 * MB, le=5 * 1024 * MB)
     # Groups whose uploads skip the moderation queue.
     auto_approve_groups: tuple[str, ...] = ()
+    # Per-user quotas, checked when an upload starts (admins are exempt).
+    quota_max_awaiting_uploads: int = Field(default=100, ge=1)
+    quota_daily_upload_bytes: int = Field(default=2 * 1000 * MB, ge=1)
+    quota_stored_bytes: int = Field(default=20 * 1000 * MB, ge=1)
 
 
 class ProcessorSettings(CommonSettings):

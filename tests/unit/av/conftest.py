@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from media_core.av.binaries import FfmpegBinaries, find_binaries
+from media_core.engines.av.binaries import FfmpegBinaries, find_binaries
 
 from tests.support.av_media import AvMedia
 from tests.support.range_server import RangeServer

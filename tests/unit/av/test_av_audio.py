@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
-from media_core.av import runner
-from media_core.av.audio import peaks_from_blocks, probe_audio, waveform
-from media_core.av.limits import AudioLimits
-from media_core.av.pipeline import process_audio
-from media_core.av.probe import probe
-from media_core.errors import MediaRejected
+from media_core.domain.errors import MediaRejected
+from media_core.engines.av import runner
+from media_core.engines.av.audio import peaks_from_blocks, probe_audio, waveform
+from media_core.engines.av.av_job import process_audio
+from media_core.engines.av.limits import AudioLimits
+from media_core.engines.av.probe import probe
 from PIL import Image
 
 from tests.support.av_media import TAGS, AvMedia

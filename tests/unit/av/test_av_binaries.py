@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from media_core.av import binaries
-from media_core.av.binaries import FfmpegBinaries, FfmpegNotFoundError, find_binaries
+from media_core.engines.av import binaries
+from media_core.engines.av.binaries import FfmpegBinaries, FfmpegNotFoundError, find_binaries
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from media_core.av.budget import available_cores, check_budget, estimate_transcode_s
-from media_core.av.limits import TranscodeSettings
-from media_core.av.pipeline import process_video
-from media_core.av.probe import MediaInfo, VideoStream, probe
-from media_core.errors import MediaRejected
+from media_core.domain.errors import MediaRejected
+from media_core.engines.av.av_job import process_video
+from media_core.engines.av.budget import available_cores, check_budget, estimate_transcode_s
+from media_core.engines.av.limits import TranscodeOptions
+from media_core.engines.av.probe import MediaInfo, VideoStream, probe
 
 from tests.support.av_media import AvMedia
 
@@ -56,7 +56,7 @@ def test_check_budget_keeps_a_reserve() -> None:
 
 
 def test_estimate_grows_with_duration_resolution_and_preset() -> None:
-    fast, slow = TranscodeSettings(preset="veryfast"), TranscodeSettings(preset="medium")
+    fast, slow = TranscodeOptions(preset="veryfast"), TranscodeOptions(preset="medium")
     one, ten = phone_clip(1), phone_clip(10)
     assert estimate_transcode_s(ten, fast, cores=1) > 9 * estimate_transcode_s(one, fast, cores=1)
     assert estimate_transcode_s(one, slow, cores=1) > estimate_transcode_s(one, fast, cores=1)
@@ -70,7 +70,7 @@ def test_estimate_grows_with_duration_resolution_and_preset() -> None:
 
 def test_a_long_1080p_video_does_not_fit_one_function() -> None:
     # Given 12 minutes of 1080p30 on one vCPU at preset medium
-    estimate = estimate_transcode_s(phone_clip(12), TranscodeSettings(preset="medium"), cores=1)
+    estimate = estimate_transcode_s(phone_clip(12), TranscodeOptions(preset="medium"), cores=1)
     # Then it is refused against a 15-minute function
     with pytest.raises(MediaRejected, match="too long for single-function transcoding"):
         check_budget(estimate, 15 * 60)
@@ -78,8 +78,8 @@ def test_a_long_1080p_video_does_not_fit_one_function() -> None:
 
 def test_stream_copy_is_cheap(av_media: AvMedia) -> None:
     info = probe(str(av_media.landscape_mp4()))
-    assert estimate_transcode_s(info, TranscodeSettings(), cores=1) < 2
-    assert estimate_transcode_s(info, replace(TranscodeSettings(), allow_stream_copy=False), cores=1) > 0
+    assert estimate_transcode_s(info, TranscodeOptions(), cores=1) < 2
+    assert estimate_transcode_s(info, replace(TranscodeOptions(), allow_stream_copy=False), cores=1) > 0
 
 
 def test_process_video_refuses_before_doing_any_work(av_media: AvMedia, tmp_path: Path) -> None:

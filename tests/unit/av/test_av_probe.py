@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
-from media_core.av import runner
-from media_core.av.limits import VideoLimits, check_video
-from media_core.av.poster import extract_poster, fit_within, poster_time
-from media_core.av.probe import format_duration, probe
-from media_core.av.runner import SourceUnavailableError
-from media_core.errors import MediaRejected
+from media_core.domain.errors import MediaRejected
+from media_core.engines.av import runner
+from media_core.engines.av.limits import VideoLimits, check_video
+from media_core.engines.av.poster import extract_poster, fit_within, poster_time
+from media_core.engines.av.probe import format_duration, probe
+from media_core.engines.av.runner import SourceUnavailableError
 
 from tests.support.av_media import AvMedia
 from tests.support.range_server import RangeServer

@@ -7,18 +7,18 @@ import json
 from pathlib import Path
 
 import pytest
-from media_core.av import transcode as transcode_module
-from media_core.av.limits import TranscodeSettings, VideoLimits
-from media_core.av.pipeline import process_video
-from media_core.av.probe import MediaInfo, probe, run_ffprobe
-from media_core.av.transcode import plan_transcode, transcode_video
-from media_core.errors import MediaRejected
+from media_core.domain.errors import MediaRejected
+from media_core.engines.av import transcode as transcode_module
+from media_core.engines.av.av_job import process_video
+from media_core.engines.av.limits import TranscodeOptions, VideoLimits
+from media_core.engines.av.probe import MediaInfo, probe, run_ffprobe
+from media_core.engines.av.transcode import plan_transcode, transcode_video
 from PIL import Image
 
 from tests.support.av_media import AvMedia, mp4_top_level_boxes
 from tests.support.range_server import RangeServer
 
-ENCODE = TranscodeSettings(preset="ultrafast", allow_stream_copy=False)
+ENCODE = TranscodeOptions(preset="ultrafast", allow_stream_copy=False)
 
 
 def assert_web_mp4(path: Path, *, width: int, height: int, duration: float, audio: bool) -> MediaInfo:
@@ -76,7 +76,7 @@ def test_portrait_stays_portrait_and_is_rotated_into_the_pixels(av_media: AvMedi
 
 def test_fits_within_the_box_in_its_own_orientation(av_media: AvMedia, workdir: Path) -> None:
     # Given a box of 160x120 (landscape) and a portrait 240x320 source
-    settings = TranscodeSettings(preset="ultrafast", max_long=160, max_short=120)
+    settings = TranscodeOptions(preset="ultrafast", max_long=160, max_short=120)
     result = process_video(str(av_media.portrait_mp4()), workdir, settings=settings)
     # Then it fits 120x160 (portrait), even if the source could have been stream-copied
     assert result.transcode_mode == "encode"
@@ -85,7 +85,7 @@ def test_fits_within_the_box_in_its_own_orientation(av_media: AvMedia, workdir: 
 
 def test_never_upscales_and_makes_dimensions_even(av_media: AvMedia, workdir: Path) -> None:
     # Given a 321x241 4:4:4 source (odd dimensions) and the default 1920x1080 box
-    settings = TranscodeSettings(preset="ultrafast")
+    settings = TranscodeOptions(preset="ultrafast")
     result = process_video(str(av_media.odd_size_mp4()), workdir, settings=settings)
     # Then it is encoded at 320x240 (not enlarged), yuv420p
     assert result.transcode_mode == "encode"
@@ -125,7 +125,7 @@ def test_stream_copy_keeps_portrait_display(av_media: AvMedia, workdir: Path) ->
 
 
 def test_copy_is_refused_for_other_codecs_with_a_reason(av_media: AvMedia) -> None:
-    plan = plan_transcode(probe(str(av_media.vp9_webm())), TranscodeSettings())
+    plan = plan_transcode(probe(str(av_media.vp9_webm())), TranscodeOptions())
     assert plan.mode == "encode"
     assert "container matroska" in plan.reason and "video vp9" in plan.reason and "audio opus" in plan.reason
 

@@ -1,9 +1,9 @@
 """Caller identity from claims, ownership, and the status state machine."""
 
 import pytest
-from media_core.access import Caller, caller_from_claims, owned_record, parse_groups
-from media_core.errors import NotFound, Unauthorized
-from media_core.models import ALLOWED_TRANSITIONS, Kind, MediaRecord, Original, Status
+from media_core.domain.access import Caller, caller_from_claims, owned_record, parse_groups
+from media_core.domain.errors import NotFound, Unauthorized
+from media_core.domain.models import ALLOWED_TRANSITIONS, Kind, MediaRecord, Original, Status
 
 
 def record(owner: str = "alice", status: Status = Status.READY) -> MediaRecord:

@@ -3,10 +3,10 @@
 import re
 
 import pytest
-from media_core.errors import Unauthorized, UnsupportedType
-from media_core.keys import original_key, parse_upload_key, sanitize_filename, variant_key
-from media_core.kinds import FILE_TYPES, resolve_file_type
-from media_core.models import Kind
+from media_core.domain.errors import Unauthorized, UnsupportedType
+from media_core.domain.keys import original_key, parse_upload_key, sanitize_filename, variant_key
+from media_core.domain.kinds import FILE_TYPES, resolve_file_type
+from media_core.domain.models import Kind
 
 
 @pytest.mark.parametrize(

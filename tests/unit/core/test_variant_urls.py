@@ -9,11 +9,11 @@ from urllib.parse import parse_qs, urlsplit
 import boto3
 import pytest
 from botocore.config import Config
-from media_core.models import Kind, MediaRecord, Moderation, Original, Status, Variant, Visibility
-from media_core.queries import MediaQueries
-from media_core.repository import MediaRepository
+from media_core.dal.dynamo.repository import MediaRepository
+from media_core.dal.s3 import ObjectStore
+from media_core.domain.models import Kind, MediaRecord, Moderation, Original, Status, Variant, Visibility
+from media_core.services.queries import MediaQueries
 from media_core.settings import QuerySettings
-from media_core.storage import ObjectStore
 
 KEY = "media/o/" + "a" * 32 + "/run1/thumbnail.jpg"
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from media_core.imaging import DEFAULT_PRESETS, ProcessedImage, process_image, render_variants
-from media_core.imaging.presets import POSTER_PRESETS, Preset
+from media_core.engines.imaging import DEFAULT_PRESETS, ProcessedImage, process_image, render_variants
+from media_core.engines.imaging.presets import POSTER_PRESETS, Preset
 from PIL import Image, ImageCms
 
 from tests.support import images

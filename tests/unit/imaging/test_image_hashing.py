@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from media_core.imaging.hashing import blurhash, dominant_color, phash
+from media_core.engines.imaging.hashing import blurhash, dominant_color, phash
 from PIL import Image
 
 from tests.support import images

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from media_core.errors import MediaRejected
-from media_core.imaging import ImageLimits, process_image
+from media_core.domain.errors import MediaRejected
+from media_core.engines.imaging import ImageLimits, process_image
 
 from tests.support import images
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from media_core.imaging import ImageLimits, process_image
+from media_core.engines.imaging import ImageLimits, process_image
 
 from tests.support import images
 from tests.unit.imaging.conftest import decode

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from media_core.av.limits import AudioLimits, AudioSettings, TranscodeSettings, VideoLimits
-from media_core.av.pipeline import OutputFile, process_audio, process_video
-from media_core.imaging.presets import POSTER_PRESETS
-from media_core.imaging.render import render_variants
-from media_core.models import Kind, Variant
+from media_core.domain.models import Kind, Variant
+from media_core.engines.av.av_job import OutputFile, process_audio, process_video
+from media_core.engines.av.limits import AudioLimits, AudioOptions, TranscodeOptions, VideoLimits
+from media_core.engines.imaging.presets import POSTER_PRESETS
+from media_core.engines.imaging.render import render_variants
 from media_core.processing.rendered import store_rendered
 from media_core.processing.variants import VariantWriter
 from media_core.processing.work import WorkContext, WorkResult
@@ -41,9 +41,9 @@ def _jpeg_variants(writer: VariantWriter, jpeg: bytes, prefix: str) -> dict[str,
 @dataclass
 class AvWork:
     video_limits: VideoLimits
-    transcode: TranscodeSettings
+    transcode: TranscodeOptions
     audio_limits: AudioLimits
-    audio: AudioSettings
+    audio: AudioOptions
     # Seconds kept back from the function's remaining time for uploads and bookkeeping.
     reserve_seconds: float = 20.0
 
@@ -55,9 +55,9 @@ class AvWork:
                 max_height=settings.video_max_height,
                 max_duration_s=settings.video_max_duration_seconds,
             ),
-            TranscodeSettings(preset=settings.video_preset, crf=settings.video_crf),
+            TranscodeOptions(preset=settings.video_preset, crf=settings.video_crf),
             AudioLimits(max_duration_s=settings.audio_max_duration_seconds),
-            AudioSettings(),
+            AudioOptions(),
         )
 
     def __call__(self, context: WorkContext) -> WorkResult:

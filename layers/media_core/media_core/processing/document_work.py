@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from media_core.documents.limits import DocumentLimits
-from media_core.documents.pipeline import process_document
-from media_core.imaging.presets import DOCUMENT_PREVIEW_PRESETS
-from media_core.imaging.render import render_variants
-from media_core.keys import parse_upload_key
+from media_core.domain.keys import parse_upload_key
+from media_core.engines.documents.document_job import process_document
+from media_core.engines.documents.limits import DocumentLimits
+from media_core.engines.imaging.presets import DOCUMENT_PREVIEW_PRESETS
+from media_core.engines.imaging.render import render_variants
 from media_core.processing.rendered import store_rendered
 from media_core.processing.work import WorkContext, WorkResult
 from media_core.settings import DocumentSettings

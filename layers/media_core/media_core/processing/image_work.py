@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from media_core.duplicates import DuplicateIndex
-from media_core.imaging.guards import ImageLimits
-from media_core.imaging.pipeline import process_image
+from media_core.engines.imaging.guards import ImageLimits
+from media_core.engines.imaging.image_job import process_image
+from media_core.ports import DuplicateFinder
 from media_core.processing.rendered import store_rendered
 from media_core.processing.work import WorkContext, WorkResult
 from media_core.settings import ImageSettings
@@ -15,10 +15,10 @@ from media_core.settings import ImageSettings
 @dataclass
 class ImageWork:
     limits: ImageLimits
-    duplicates: DuplicateIndex
+    duplicates: DuplicateFinder
 
     @classmethod
-    def from_settings(cls, settings: ImageSettings, duplicates: DuplicateIndex) -> ImageWork:
+    def from_settings(cls, settings: ImageSettings, duplicates: DuplicateFinder) -> ImageWork:
         limits = ImageLimits(
             max_pixels=settings.image_max_pixels,
             max_frames=settings.image_max_frames,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from media_core.imaging.render import RenderedVariant
-from media_core.models import Variant
+from media_core.domain.models import Variant
+from media_core.engines.imaging.render import RenderedVariant
 from media_core.processing.variants import VariantWriter
 
 

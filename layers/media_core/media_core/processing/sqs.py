@@ -15,8 +15,8 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from media_core.processing.lifecycle import ProcessingPipeline, Result
 from media_core.processing.objects import Attempt, ObjectCreated
-from media_core.processing.pipeline import ProcessingPipeline, Result
 from media_core.processing.work import KindProcessor
 
 logger = Logger(child=True)

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from media_core.keys import variant_key
-from media_core.models import Variant
-from media_core.storage import ObjectStore
+from media_core.domain.keys import variant_key
+from media_core.domain.models import Variant
+from media_core.ports import ObjectStorage
 
 
 class VariantWriter:
     """Writes variants under media/{owner}/{media_id}/{run_id}/ and remembers every key, so a
     failed run leaves nothing half-written behind."""
 
-    def __init__(self, store: ObjectStore, bucket: str, owner: str, media_id: str, run_id: str) -> None:
+    def __init__(self, store: ObjectStorage, bucket: str, owner: str, media_id: str, run_id: str) -> None:
         self._store = store
         self._bucket = bucket
         self._owner = owner

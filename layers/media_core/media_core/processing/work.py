@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from media_core.models import MediaRecord, Variant
+from media_core.domain.models import MediaRecord, Variant
+from media_core.ports import ObjectStorage
 from media_core.processing.variants import VariantWriter
-from media_core.storage import ObjectStore
 
 
 @dataclass
@@ -18,7 +18,7 @@ class WorkContext:
     bucket: str
     key: str
     size: int
-    store: ObjectStore
+    store: ObjectStorage
     variants: VariantWriter
     workdir: Path
     remaining_seconds: Callable[[], float]

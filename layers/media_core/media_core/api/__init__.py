@@ -1,0 +1,1 @@
+"""The HTTP contract shared by the API functions: error map, models, parameters."""

@@ -1,0 +1,151 @@
+"""The one place where domain errors become HTTP responses, and where the caller is read from
+the request context. Every API function registers these on its resolver."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel
+
+from media_core.api.models import ErrorBody
+from media_core.domain.access import Caller, caller_from_claims
+from media_core.domain.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    QuotaExceeded,
+    TooLarge,
+    Unauthorized,
+    UnsupportedType,
+)
+from media_core.settings import CommonSettings
+
+STATUS_BY_ERROR: tuple[tuple[type[DomainError], HTTPStatus, str], ...] = (
+    (InvalidRequest, HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error"),
+    (TooLarge, HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "too_large"),
+    (UnsupportedType, HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_type"),
+    (NotFound, HTTPStatus.NOT_FOUND, "not_found"),
+    (Forbidden, HTTPStatus.FORBIDDEN, "forbidden"),
+    (Unauthorized, HTTPStatus.UNAUTHORIZED, "unauthorized"),
+    (Conflict, HTTPStatus.CONFLICT, "conflict"),
+    (QuotaExceeded, HTTPStatus.TOO_MANY_REQUESTS, "quota_exceeded"),
+)
+
+
+ERROR_DESCRIPTIONS: dict[int, str] = {
+    400: "A malformed request",
+    401: "No valid token",
+    403: "For admins only",
+    404: "Unknown id, or not the caller's",
+    409: "The record's state does not allow this",
+    413: "Larger than the kind's limit",
+    415: "Type not allowed",
+    422: "A field breaks a rule (the message names it)",
+    429: "A quota or rate limit is reached (the message gives the limit and the use)",
+}
+
+
+def documented_errors(*codes: int) -> dict[int, OpenAPIResponse]:
+    """OpenAPI entries for the error responses a route can give (all share ErrorBody)."""
+    return {
+        code: {"description": ERROR_DESCRIPTIONS[code], "content": {"application/json": {"model": ErrorBody}}}
+        for code in codes
+    }
+
+
+def error_response(
+    status: HTTPStatus, code: str, message: str, details: list[dict[str, Any]] | None = None
+) -> Response[Any]:
+    body: dict[str, Any] = {"error": code, "message": message}
+    if details:
+        body["details"] = details
+    return Response(status_code=status.value, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def ok_response(model: type, description: str, status: int = 200) -> dict[int, OpenAPIResponse]:
+    """The OpenAPI entry of a route's success response."""
+    return {status: {"description": description, "content": {"application/json": {"model": model}}}}
+
+
+def json_response(status: HTTPStatus, model: BaseModel) -> Response[Any]:
+    return Response(
+        status_code=status.value,
+        content_type=content_types.APPLICATION_JSON,
+        body=model.model_dump(mode="json"),
+    )
+
+
+def _field_path(loc: Any) -> str:
+    parts = [str(p) for p in loc if p not in ("body",)]
+    return ".".join(parts) or "body"
+
+
+def register_error_handlers(app: APIGatewayRestResolver, logger: Logger) -> None:
+    @app.exception_handler(RequestValidationError)
+    def _validation(err: RequestValidationError) -> Response[Any]:
+        details = [
+            {"field": "body", "rule": "json_invalid", "message": "the request body is not valid JSON"}
+            if e.get("type") == "json_invalid"
+            else {
+                "field": _field_path(e.get("loc", ())),
+                "rule": e.get("type"),
+                "message": e.get("msg", "invalid"),
+            }
+            for e in err.errors()
+        ]
+        summary = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+        return error_response(HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", summary, details)
+
+    @app.exception_handler(DomainError)
+    def _domain(err: DomainError) -> Response[Any]:
+        for error_type, status, code in STATUS_BY_ERROR:
+            if isinstance(err, error_type):
+                details = [{"field": err.field}] if isinstance(err, InvalidRequest) else None
+                return error_response(status, code, err.message, details)
+        logger.error("unmapped domain error", exc_info=err)
+        return error_response(HTTPStatus.BAD_REQUEST, "bad_request", err.message)
+
+    @app.exception_handler(UnicodeError)
+    @app.exception_handler(json.JSONDecodeError)
+    def _malformed_body(_: ValueError) -> Response[Any]:
+        # A body that is not UTF-8 JSON never reaches validation: still the caller's fault.
+        details = [{"field": "body", "rule": "json_invalid", "message": "the request body is not UTF-8 JSON"}]
+        return error_response(HTTPStatus.BAD_REQUEST, "bad_request", "body: not UTF-8 JSON", details)
+
+    @app.not_found
+    def _no_route(_: NotFoundError) -> Response[Any]:
+        return error_response(HTTPStatus.NOT_FOUND, "not_found", "no such route")
+
+    @app.exception_handler(Exception)
+    def _unexpected(err: Exception) -> Response[Any]:
+        # Never a stack trace in a response; the log has it.
+        logger.exception("unhandled error")
+        return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+
+
+def make_resolver(settings: CommonSettings, logger: Logger) -> APIGatewayRestResolver:
+    """A validating REST resolver with CORS for the configured origins and the error map."""
+    origins = settings.origins or ["http://localhost:3000"]
+    cors = CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=origins[1:],
+        allow_headers=["Authorization", "Content-Type"],
+        max_age=600,
+    )
+    app = APIGatewayRestResolver(enable_validation=True, cors=cors)
+    register_error_handlers(app, logger)
+    return app
+
+
+def current_caller(app: APIGatewayRestResolver, admin_group: str) -> Caller:
+    claims = app.current_event.request_context.authorizer.claims
+    return caller_from_claims(claims, admin_group)

@@ -1,0 +1,257 @@
+"""Request and response bodies of the HTTP API. The OpenAPI document is generated from these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from media_core.domain.models import Kind, Moderation, Status, Visibility
+
+Tag = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=r"^[\w\- .:]+$")
+]
+
+
+class UploadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    filename: str = Field(
+        min_length=1, max_length=255, description="The client's file name; kept, sanitised."
+    )
+    content_type: str = Field(min_length=3, max_length=255, examples=["image/jpeg"])
+    size: int = Field(
+        gt=0, description="Exact size in bytes; the upload policy enforces it as an upper bound."
+    )
+    entity_type: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_-]{0,63}$")
+    entity_id: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,128}$")
+    visibility: Visibility = Visibility.PRIVATE
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+    alt_text: str | None = Field(default=None, max_length=1000)
+    caption: str | None = Field(default=None, max_length=2000)
+    multipart: bool = Field(
+        default=False, description="Force a multipart upload (automatic above the threshold)."
+    )
+
+    @model_validator(mode="after")
+    def _entity_pair(self) -> UploadRequest:
+        if (self.entity_type is None) != (self.entity_id is None):
+            raise ValueError("entity_type and entity_id must be given together")
+        return self
+
+
+class PostUpload(BaseModel):
+    method: Literal["POST"] = "POST"
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
+
+
+class UploadPart(BaseModel):
+    part_number: int
+    url: str
+    size: int = Field(description="The exact Content-Length this URL is signed for")
+
+
+class MultipartUpload(BaseModel):
+    method: Literal["MULTIPART"] = "MULTIPART"
+    upload_id: str
+    part_size: int
+    part_count: int = Field(description="Parts in all; `parts` holds the first ones (sign more on demand)")
+    parts: list[UploadPart]
+    expires_at: datetime
+
+
+class UploadCreated(BaseModel):
+    media_id: str
+    kind: Kind
+    status: Status
+    upload: PostUpload | MultipartUpload = Field(discriminator="method")
+
+
+class SignPartsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    part_numbers: list[int] = Field(min_length=1, max_length=100, description="Parts to sign (1-based)")
+
+
+class SignedParts(BaseModel):
+    parts: list[UploadPart]
+    expires_at: datetime
+
+
+class StoredPart(BaseModel):
+    part_number: int
+    etag: str
+    size: int
+
+
+class UploadedParts(BaseModel):
+    upload_id: str
+    part_size: int
+    part_count: int
+    parts: list[StoredPart] = Field(description="The parts the bucket already holds (resume from here)")
+
+
+class CompletedPart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    part_number: int = Field(ge=1, le=10_000)
+    etag: str = Field(min_length=1, max_length=128)
+
+
+class CompleteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    parts: list[CompletedPart] = Field(min_length=1, max_length=10_000)
+
+    @model_validator(mode="after")
+    def _ordered_unique(self) -> CompleteRequest:
+        numbers = [p.part_number for p in self.parts]
+        if numbers != sorted(set(numbers)):
+            raise ValueError("parts must be in ascending part_number order without repeats")
+        return self
+
+
+class OriginalView(BaseModel):
+    filename: str
+    content_type: str
+    size: int
+
+
+class VariantView(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    url: str
+    content_type: str
+    bytes: int
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+
+
+class EntityView(BaseModel):
+    type: str
+    id: str
+
+
+class MediaView(BaseModel):
+    media_id: str
+    owner: str | None = Field(description="The owner's id; null in the public view others get")
+    kind: Kind
+    status: Status
+    failure_reason: str | None
+    original: OriginalView
+    variants: dict[str, VariantView]
+    metadata: dict[str, Any]
+    entity: EntityView | None
+    is_primary: bool
+    visibility: Visibility
+    tags: list[str]
+    alt_text: str | None
+    caption: str | None
+    moderation: Moderation
+    moderation_reason: str | None = None
+    duplicate_of: list[str]
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="Machine-readable error code")
+    message: str = Field(description="What is wrong, for a person")
+    details: list[dict[str, Any]] | None = None
+
+
+MediaIdStr = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+EntityType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$")]
+EntityId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+
+
+class MediaPage(BaseModel):
+    items: list[MediaView]
+    next: str | None = Field(
+        description="Opaque cursor of the next page (pass it back as `cursor`); null on the last page. "
+        "A filtered page may hold fewer than page_size items while `next` is set."
+    )
+
+
+class MediaStats(BaseModel):
+    scope: Literal["owner", "all"]
+    count: int
+    by_kind: dict[str, int]
+    by_status: dict[str, int]
+    total_bytes: int = Field(description="Originals plus variants of ready media, in bytes")
+
+
+class EntityLink(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: EntityType
+    id: EntityId
+
+
+class MediaUpdate(BaseModel):
+    """Only the fields present change; null clears alt_text, caption or the entity link."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    alt_text: str | None = Field(default=None, max_length=1000)
+    caption: str | None = Field(default=None, max_length=2000)
+    tags: list[Tag] | None = Field(default=None, max_length=20)
+    visibility: Visibility | None = None
+    entity: EntityLink | None = None
+    is_primary: bool | None = Field(
+        default=None, description="The entity's primary item (one per entity, switched atomically)"
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> MediaUpdate:
+        if not self.model_fields_set:
+            raise ValueError("nothing to change: give at least one field")
+        for name in ("tags", "visibility", "is_primary"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class BatchDeleteRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[MediaIdStr] = Field(min_length=1, max_length=100)
+
+
+class DeleteOutcome(BaseModel):
+    media_id: str
+    outcome: Literal["deleted", "not_found"]
+
+
+class BatchDeleteResult(BaseModel):
+    results: list[DeleteOutcome]
+
+
+class ReprocessAccepted(BaseModel):
+    media_id: str
+    status: Status
+    reprocess: Literal["queued"] = "queued"
+
+
+class ModerationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    status: Literal["approved", "rejected", "flagged"]
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class ActivityEntry(BaseModel):
+    action: str
+    actor: str
+    at: datetime
+    details: dict[str, Any]
+
+
+class Activity(BaseModel):
+    media_id: str
+    entries: list[ActivityEntry]

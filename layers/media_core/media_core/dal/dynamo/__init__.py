@@ -1,0 +1,1 @@
+"""DynamoDB: the key scheme (keys), expressions, paging, and the repositories."""

@@ -1,0 +1,398 @@
+"""Data access for media records (DynamoDB). Knows items and keys (media_core.dal.dynamo.keys);
+knows no business rules beyond "this write only happens if the stored record is still in the
+state the caller expects".
+
+Counters: every write that creates, re-states or removes a record is one TransactWriteItems with
+the record's conditional write and an atomic ADD of the difference on both stats items
+(media_core.domain.counters), so the counters move exactly when the record does: a failed
+condition writes neither, and concurrent changes never lose an update.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.conditions import ConditionBase, Key
+from botocore.exceptions import ClientError
+
+from media_core.dal.dynamo.convert import from_dynamo, serialize
+from media_core.dal.dynamo.expressions import Expression, filter_condition
+from media_core.dal.dynamo.keys import (
+    INDEX_ATTRIBUTES,
+    INDEX_BY_ENTITY,
+    INDEX_BY_MODERATION,
+    INDEX_BY_OWNER,
+    INDEX_KEYS,
+    entity_partition,
+    entity_sort_key,
+    index_attributes,
+    item_to_record,
+    moderation_partition,
+    owner_partition,
+    record_key,
+    record_to_item,
+    stats_key,
+    status_partition,
+    status_sort_key,
+)
+from media_core.dal.dynamo.paging import checked_position
+from media_core.domain.counters import Counters, counter_delta, stored_bytes
+from media_core.domain.errors import Conflict, InvalidTransition
+from media_core.domain.guards import RecordGuard
+from media_core.domain.models import ALLOWED_TRANSITIONS, Kind, MediaRecord, Moderation, Status, utc_now
+from media_core.domain.paging import MediaFilter, Page, Position
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+_TRANSACTION_ATTEMPTS = 8
+
+
+class MediaRepository:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+        self._client = table.meta.client
+        self._name = table.name
+
+    # ------------------------------------------------------------------ transactions with counters
+    def _stats_updates(self, owner: str, delta: Mapping[str, int]) -> list[dict[str, Any]]:
+        items = []
+        for who in (owner, None):
+            if not delta:
+                break
+            expression = Expression()
+            for name, amount in delta.items():
+                expression.add(name, amount)
+            items.append({"Update": expression.item(self._name, serialize(stats_key(who)))})
+        return items
+
+    def _transact(self, items: list[dict[str, Any]], on_condition_failed: Callable[[], Exception]) -> None:
+        """One TransactWriteItems; the first item is the record's. A failed condition raises
+        `on_condition_failed()`; a conflict with a concurrent transaction on a stats item is retried."""
+        for attempt in range(1, _TRANSACTION_ATTEMPTS + 1):
+            try:
+                self._client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+                return
+            except ClientError as err:
+                code = err.response["Error"]["Code"]
+                if code == "ConditionalCheckFailedException":
+                    raise on_condition_failed() from err
+                if code != "TransactionCanceledException":
+                    raise
+                reasons = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
+                if "ConditionalCheckFailed" in reasons:
+                    raise on_condition_failed() from err
+                if attempt == _TRANSACTION_ATTEMPTS or not {"TransactionConflict", None, "None"} & set(
+                    reasons
+                ):
+                    raise
+                time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter, not crypto
+
+    def _record_update(self, record: MediaRecord, expression: Expression) -> dict[str, Any]:
+        return {"Update": expression.item(self._name, serialize(record_key(record.media_id)))}
+
+    # ------------------------------------------------------------------ records
+    def create(self, record: MediaRecord, expires_at: int | None = None) -> None:
+        put = {
+            "Put": {
+                "TableName": self._name,
+                "Item": serialize(record_to_item(record, expires_at)),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        self._transact(
+            [put, *self._stats_updates(record.owner, counter_delta(None, record))],
+            lambda: Conflict(f"media {record.media_id} exists already"),
+        )
+
+    def get(self, media_id: str) -> MediaRecord | None:
+        item = self._table.get_item(Key=record_key(media_id), ConsistentRead=True).get("Item")
+        return item_to_record(item) if item else None
+
+    def transition(
+        self,
+        record: MediaRecord,
+        to: Status,
+        *,
+        expected: Iterable[Status] | None = None,
+        changes: Mapping[str, Any] | None = None,
+        guard: RecordGuard | None = None,
+        clear_expiry: bool = True,
+    ) -> MediaRecord:
+        """Move `record` to status `to`, only if the stored status is one of `expected` (default:
+        the record's current status), the transition is allowed and `guard` holds. The counters
+        change in the same transaction, computed from `record`: so the write also requires the
+        stored record to still be in `record`'s state. Returns the stored record."""
+        expected_set = set(expected) if expected is not None else {record.status}
+        illegal = [s for s in expected_set if to not in ALLOWED_TRANSITIONS[s]]
+        if illegal:
+            raise InvalidTransition(f"cannot move media from {illegal[0].value} to {to.value}")
+
+        def lost() -> InvalidTransition:
+            return InvalidTransition(
+                f"media {record.media_id} is no longer in state "
+                f"{' or '.join(sorted(s.value for s in expected_set))}"
+            )
+
+        if record.status not in expected_set:
+            raise lost()
+        updated = record.model_copy(update={"status": to, "updated_at": utc_now(), **(changes or {})})
+        dumped = updated.model_dump(mode="json")
+        expression = Expression()
+        expression.set("status", to.value)
+        expression.set("updated_at", dumped["updated_at"])
+        expression.set("status_pk", status_partition(to))
+        expression.set("status_sk", status_sort_key(updated))
+        expression.set("stats_bytes", stored_bytes(updated))
+        for name in changes or {}:
+            expression.set(name, dumped[name])
+        if "moderation" in (changes or {}):
+            expression.set("moderation_pk", moderation_partition(updated.moderation))
+        expression.bump_version()
+        if clear_expiry:
+            expression.remove("expires_at")
+        expression.in_state(record)
+        expression.guarded(guard)
+        items = [
+            self._record_update(record, expression),
+            *self._stats_updates(record.owner, counter_delta(record, updated)),
+        ]
+        self._transact(items, lost)
+        stored = self.get(record.media_id)
+        return stored if stored is not None else updated
+
+    def tombstone(
+        self, record: MediaRecord, expires_at: int, changes: Mapping[str, Any] | None = None
+    ) -> MediaRecord:
+        """Mark `record` deleted (conditional on its current state), out of every index and the
+        counters; the item itself stays until `expires_at` (TTL) so a repeated delete is answered
+        and the audit trail keeps its owner. Raises InvalidTransition if the record changed."""
+        if Status.DELETED not in ALLOWED_TRANSITIONS[record.status]:
+            raise InvalidTransition(f"cannot move media from {record.status.value} to deleted")
+        updated = record.model_copy(
+            update={
+                "status": Status.DELETED,
+                "updated_at": utc_now(),
+                "variants": {},
+                "purge_pending": True,
+                **(changes or {}),
+            }
+        )
+        dumped = updated.model_dump(mode="json")
+        expression = Expression()
+        expression.set("status", Status.DELETED.value)
+        expression.set("updated_at", dumped["updated_at"])
+        expression.set("variants", {})
+        for name in changes or {}:
+            expression.set(name, dumped[name])
+        expression.set("stats_bytes", 0)
+        expression.set("expires_at", expires_at)
+        expression.set("purge_pending", True)
+        for attribute in INDEX_ATTRIBUTES:
+            if attribute not in ("status_pk", "status_sk"):
+                expression.remove(attribute)
+        # Until its objects are gone the tombstone stays findable in ByStatus (deleted).
+        expression.set("status_pk", status_partition(Status.DELETED))
+        expression.set("status_sk", status_sort_key(updated))
+        expression.bump_version()
+        expression.in_state(record)
+        self._transact(
+            [
+                self._record_update(record, expression),
+                *self._stats_updates(record.owner, counter_delta(record, updated)),
+            ],
+            lambda: InvalidTransition(f"media {record.media_id} changed state; not deleted"),
+        )
+        return updated
+
+    def purged(self, record: MediaRecord) -> bool:
+        """A tombstone's objects are all gone: it leaves ByStatus. False if that was done already
+        (so exactly one caller goes on to announce the deletion)."""
+        expression = Expression()
+        expression.set("purge_pending", False)
+        expression.remove("status_pk")
+        expression.remove("status_sk")
+        expression.exists()
+        expression.equals("status", Status.DELETED.value)
+        expression.equals("purge_pending", True)
+        try:
+            self._client.update_item(**expression.item(self._name, serialize(record_key(record.media_id))))
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def update(
+        self,
+        record: MediaRecord,
+        changes: Mapping[str, Any],
+        *,
+        demote: MediaRecord | None = None,
+    ) -> MediaRecord:
+        """Change descriptive fields (no status change, counters untouched), conditional on the
+        record's version; `demote` (the entity's previous primary, the same owner's) loses
+        is_primary in the same transaction. Raises Conflict when either changed meanwhile."""
+        updated = record.model_copy(update={**changes, "updated_at": utc_now()})
+        dumped = updated.model_dump(mode="json")
+        indexes = index_attributes(updated)
+        expression = Expression()
+        for name in changes:
+            expression.set(name, dumped[name])
+        expression.set("updated_at", dumped["updated_at"])
+        for attribute in ("entity_pk", "entity_sk", "moderation_pk", "moderation_sk"):
+            if attribute in indexes:
+                expression.set(attribute, indexes[attribute])
+            else:
+                expression.remove(attribute)
+        expression.bump_version()
+        expression.exists()
+        expression.equals("version", record.version)
+        expression.require(f"{expression.name('status')} <> {expression.value(Status.DELETED.value)}")
+        items = [self._record_update(record, expression)]
+        if demote is not None:
+            if demote.owner != record.owner:
+                raise Conflict("an entity's primary item belongs to the entity's owner")
+            demotion = Expression()
+            demotion.set("is_primary", False)
+            demotion.set("entity_sk", entity_sort_key(demote.model_copy(update={"is_primary": False})))
+            demotion.bump_version()
+            demotion.exists()
+            demotion.equals("is_primary", True)
+            demotion.equals("owner", record.owner)
+            items.append(self._record_update(demote, demotion))
+        self._transact(items, lambda: Conflict(f"media {record.media_id} changed meanwhile; retry"))
+        stored = self.get(record.media_id)
+        return stored if stored is not None else updated
+
+    def delete(self, record: MediaRecord, *, expected: Iterable[Status]) -> None:
+        """Remove the item (a record that never held media: an aborted upload)."""
+        expected_set = set(expected)
+
+        def changed() -> InvalidTransition:
+            return InvalidTransition(f"media {record.media_id} changed state; not deleted")
+
+        if record.status not in expected_set:
+            raise changed()
+        expression = Expression()
+        expression.in_state(record)
+        delete = {
+            "Delete": {
+                "TableName": self._name,
+                "Key": serialize(record_key(record.media_id)),
+                "ConditionExpression": expression.condition_expression(),
+                "ExpressionAttributeNames": expression.names,
+                "ExpressionAttributeValues": expression.values,
+            }
+        }
+        self._transact([delete, *self._stats_updates(record.owner, counter_delta(record, None))], changed)
+
+    # ------------------------------------------------------------------ reads
+    def counters(self, owner: str | None) -> Counters:
+        """`owner`'s counters, or everyone's for None: one GetItem."""
+        item = from_dynamo(self._table.get_item(Key=stats_key(owner), ConsistentRead=True).get("Item") or {})
+        return Counters(
+            count=int(item.get("count", 0)),
+            by_status={s: int(item.get(f"status_{s.value}", 0)) for s in Status if s != Status.DELETED},
+            by_kind={k: int(item.get(f"kind_{k.value}", 0)) for k in Kind},
+            total_bytes=int(item.get("bytes", 0)),
+        )
+
+    def list_owned(
+        self, owner: str, media_filter: MediaFilter, *, page_size: int, after: Position | None
+    ) -> Page:
+        """The owner's media, newest first (filters applied by DynamoDB as a FilterExpression)."""
+        return self._page(
+            INDEX_BY_OWNER,
+            owner_partition(owner),
+            page_size=page_size,
+            after=after,
+            newest_first=True,
+            filter_expression=filter_condition(media_filter, owner),
+        )
+
+    def list_entity(
+        self,
+        owner: str,
+        entity_type: str,
+        entity_id: str,
+        *,
+        page_size: int,
+        after: Position | None,
+        accept: Callable[[MediaRecord], bool] | None = None,
+    ) -> Page:
+        """An owner's entity gallery: the primary item first, then oldest first."""
+        return self._page(
+            INDEX_BY_ENTITY,
+            entity_partition(owner, entity_type, entity_id),
+            page_size=page_size,
+            after=after,
+            newest_first=False,
+            accept=accept,
+        )
+
+    def list_moderation(self, moderation: Moderation, *, page_size: int, after: Position | None) -> Page:
+        return self._page(
+            INDEX_BY_MODERATION,
+            moderation_partition(moderation),
+            page_size=page_size,
+            after=after,
+            newest_first=True,
+        )
+
+    def primary_of(self, owner: str, entity_type: str, entity_id: str) -> MediaRecord | None:
+        page = self._table.query(
+            IndexName=INDEX_BY_ENTITY,
+            KeyConditionExpression=Key("entity_pk").eq(entity_partition(owner, entity_type, entity_id))
+            & Key("entity_sk").begins_with("0#"),
+        )
+        items = page.get("Items", [])
+        return item_to_record(items[0]) if items else None
+
+    def _page(
+        self,
+        index: str,
+        partition: str,
+        *,
+        page_size: int,
+        after: Position | None,
+        newest_first: bool,
+        filter_expression: ConditionBase | None = None,
+        accept: Callable[[MediaRecord], bool] | None = None,
+        max_reads: int = 10,
+    ) -> Page:
+        """Up to `page_size` records of an index partition, in index order, that pass the filter
+        and `accept`. Stops after `max_reads` Query calls so a selective filter never makes one
+        request read without bound: the page can then hold fewer records, and the position is
+        still right."""
+        pk_name, sk_name = INDEX_KEYS[index]
+        keys = ("pk", "sk", pk_name, sk_name)
+        kwargs: dict[str, Any] = {
+            "IndexName": index,
+            "KeyConditionExpression": Key(pk_name).eq(partition),
+            "ScanIndexForward": not newest_first,
+            "Limit": page_size,
+        }
+        if filter_expression is not None:
+            kwargs["FilterExpression"] = filter_expression
+        if after:
+            kwargs["ExclusiveStartKey"] = checked_position(after, keys, {pk_name: partition})
+        records: list[MediaRecord] = []
+        for _ in range(max_reads):
+            page = self._table.query(**kwargs)
+            items = page.get("Items", [])
+            for position, item in enumerate(items):
+                record = item_to_record(item)
+                if accept is not None and not accept(record):
+                    continue
+                records.append(record)
+                if len(records) == page_size:
+                    more = position < len(items) - 1 or "LastEvaluatedKey" in page
+                    return Page(records, {k: str(item[k]) for k in keys} if more else None)
+            if "LastEvaluatedKey" not in page:
+                return Page(records, None)
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return Page(records, {k: str(v) for k, v in kwargs["ExclusiveStartKey"].items()})

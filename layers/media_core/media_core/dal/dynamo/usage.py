@@ -1,0 +1,36 @@
+"""Data access: bytes each owner started uploading per UTC day (quota), one atomic counter item
+per owner and day, expired by TTL after two days."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from media_core.dal.dynamo.convert import from_dynamo, serialize
+from media_core.dal.dynamo.expressions import Expression
+from media_core.dal.dynamo.keys import quota_day_key
+from media_core.domain.models import utc_now
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+
+@dataclass
+class DailyUsage:
+    table: Table
+
+    @staticmethod
+    def _today() -> str:
+        return utc_now().date().isoformat()
+
+    def started_today(self, owner: str) -> int:
+        item = self.table.get_item(Key=quota_day_key(owner, self._today()), ConsistentRead=True).get("Item")
+        return int(from_dynamo(item or {}).get("bytes", 0))
+
+    def add_started(self, owner: str, size: int) -> None:
+        expression = Expression()
+        expression.add("bytes", size)
+        expression.set("expires_at", int((utc_now() + timedelta(days=2)).timestamp()))
+        update = expression.item(self.table.name, serialize(quota_day_key(owner, self._today())))
+        self.table.meta.client.update_item(**update)

@@ -1,0 +1,30 @@
+"""The audit trail's vocabulary: who did what to a media record, and when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+SYSTEM_ACTOR = "system"
+
+
+class AuditAction(StrEnum):
+    UPLOADED = "uploaded"
+    REPLACED = "replaced"
+    PROCESSED = "processed"
+    FAILED = "failed"
+    DOWNLOADED = "downloaded"
+    UPDATED = "updated"
+    MODERATED = "moderated"
+    REPROCESS_REQUESTED = "reprocess_requested"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    action: AuditAction
+    actor: str
+    at: datetime
+    details: dict[str, Any]

@@ -1,0 +1,1 @@
+"""Media work on bytes and files: imaging (Pillow), av (ffmpeg), documents. No AWS."""

@@ -1,0 +1,137 @@
+"""The ports: what services and processing need from the outside world, as small Protocols.
+
+media_core.dal implements them against DynamoDB, S3, SQS and EventBridge (structurally: it
+never imports this module); tests/unit/fakes.py implements them in memory. Services and
+processing depend on these types only, never on the data layer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from typing import Any, BinaryIO, Protocol
+
+from media_core.domain.audit import AuditAction, AuditEntry
+from media_core.domain.counters import Counters
+from media_core.domain.events import DetailType
+from media_core.domain.guards import RecordGuard
+from media_core.domain.models import MediaRecord, Moderation, Status
+from media_core.domain.paging import MediaFilter, Page, Position
+from media_core.domain.transfers import ObjectInfo, PartUrl, PresignedPost, UploadedPart
+
+
+class MediaRecords(Protocol):
+    def create(self, record: MediaRecord, expires_at: int | None = None) -> None: ...
+    def get(self, media_id: str) -> MediaRecord | None: ...
+    def transition(
+        self,
+        record: MediaRecord,
+        to: Status,
+        *,
+        expected: Iterable[Status] | None = None,
+        changes: Mapping[str, Any] | None = None,
+        guard: RecordGuard | None = None,
+        clear_expiry: bool = True,
+    ) -> MediaRecord: ...
+    def tombstone(
+        self, record: MediaRecord, expires_at: int, changes: Mapping[str, Any] | None = None
+    ) -> MediaRecord: ...
+    def purged(self, record: MediaRecord) -> bool: ...
+    def update(
+        self, record: MediaRecord, changes: Mapping[str, Any], *, demote: MediaRecord | None = None
+    ) -> MediaRecord: ...
+    def delete(self, record: MediaRecord, *, expected: Iterable[Status]) -> None: ...
+    def counters(self, owner: str | None) -> Counters: ...
+    def list_owned(
+        self, owner: str, media_filter: MediaFilter, *, page_size: int, after: Position | None
+    ) -> Page: ...
+    def list_entity(
+        self,
+        owner: str,
+        entity_type: str,
+        entity_id: str,
+        *,
+        page_size: int,
+        after: Position | None,
+        accept: Callable[[MediaRecord], bool] | None = None,
+    ) -> Page: ...
+    def list_moderation(self, moderation: Moderation, *, page_size: int, after: Position | None) -> Page: ...
+    def primary_of(self, owner: str, entity_type: str, entity_id: str) -> MediaRecord | None: ...
+
+
+class RecordsByStatus(Protocol):
+    def changed_before(self, status: Status, before: datetime) -> Iterator[MediaRecord]: ...
+
+
+class ObjectStorage(Protocol):
+    def presigned_post(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        content_type: str,
+        max_bytes: int,
+        expires_in: int,
+        tag_unclaimed: bool = True,
+    ) -> PresignedPost: ...
+    def start_multipart(self, bucket: str, key: str, *, content_type: str) -> str: ...
+    def sign_parts(
+        self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, int]], *, expires_in: int
+    ) -> list[PartUrl]: ...
+    def list_parts(self, bucket: str, key: str, upload_id: str) -> list[UploadedPart]: ...
+    def complete_multipart(
+        self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
+    ) -> None: ...
+    def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None: ...
+    def presigned_get(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        expires_in: int,
+        download_name: str | None = None,
+        version_id: str | None = None,
+    ) -> str: ...
+    def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo | None: ...
+    def read(self, bucket: str, key: str, version_id: str | None = None) -> bytes: ...
+    def put(self, bucket: str, key: str, data: bytes, *, content_type: str) -> None: ...
+    def upload_file(self, bucket: str, key: str, fileobj: BinaryIO, *, content_type: str) -> None: ...
+    def copy(
+        self, bucket: str, key: str, to_bucket: str, to_key: str, *, if_match: str | None = None
+    ) -> ObjectInfo: ...
+    def mark_claimed(self, bucket: str, key: str) -> None: ...
+    def delete_keys(self, bucket: str, keys: Sequence[str]) -> None: ...
+    def delete_prefix(self, bucket: str, prefix: str) -> int: ...
+
+
+class AuditTrail(Protocol):
+    def record(
+        self,
+        media_id: str,
+        action: AuditAction,
+        actor: str,
+        details: dict[str, Any] | None = None,
+        *,
+        now: datetime | None = None,
+    ) -> None: ...
+    def entries(self, media_id: str, limit: int = 1000) -> list[AuditEntry]: ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, detail_type: DetailType, detail: dict[str, Any]) -> None: ...
+
+
+class DuplicateFinder(Protocol):
+    def find(self, owner: str, media_id: str, sha256: str, phash: int | None) -> list[str]: ...
+    def register(self, owner: str, media_id: str, sha256: str, phash: int | None) -> None: ...
+    def unregister(self, owner: str, media_id: str, sha256: str, phash: int | None) -> None: ...
+
+
+class WorkSubmitter(Protocol):
+    def send_object_created(self, queue_url: str, bucket: str, key: str, size: int, etag: str) -> None: ...
+
+
+class UsageMeter(Protocol):
+    """Per-owner upload usage for quotas: bytes started today (an atomic counter per day)."""
+
+    def started_today(self, owner: str) -> int: ...
+    def add_started(self, owner: str, size: int) -> None: ...

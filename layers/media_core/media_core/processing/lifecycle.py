@@ -1,0 +1,292 @@
+"""The processing lifecycle every processor shares: claim -> pin -> re-check -> work -> finish.
+
+Delivery is at least once, so every step is conditional: the claim is a conditional status
+transition keyed on the object's ETag, and finishing is conditional on still owning the run.
+A duplicate event changes nothing; a failed run leaves no variants behind; no path leaves a
+record in `processing` once the last attempt is spent.
+
+Integrity: the claimed version is copied (if its ETag still matches) to a pinned key under
+`originals/` that no upload policy can write; the work reads only that copy, and downloads serve
+only it. A later upload to the inbox key is a new version: processed anew as a replacement, with
+moderation back to pending, never silently mixed with the record of the previous one.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools import Logger
+
+from media_core.domain.audit import AuditAction
+from media_core.domain.errors import InvalidTransition, MediaRejected, redact
+from media_core.domain.events import DetailType, event_detail
+from media_core.domain.guards import RecordGuard
+from media_core.domain.keys import parse_upload_key, pinned_original_key
+from media_core.domain.models import MediaRecord, Moderation, Original, Status
+from media_core.domain.transfers import StorageError
+from media_core.domain.units import human_bytes
+from media_core.observability import metrics_for
+from media_core.ports import AuditTrail, EventPublisher, MediaRecords, ObjectStorage
+from media_core.processing.objects import Attempt, ObjectCreated
+from media_core.processing.variants import VariantWriter
+from media_core.processing.work import KindProcessor, WorkContext
+from media_core.settings import ProcessorSettings
+
+logger = Logger(child=True)
+
+
+class Outcome(StrEnum):
+    READY = "ready"
+    FAILED = "failed"
+    DUPLICATE = "duplicate"  # this version of the object is (being) processed already
+    IGNORED = "ignored"  # not an upload of ours, or its record is gone
+    SUPERSEDED = "superseded"  # the record moved on while we worked (deleted, re-claimed, replaced)
+
+
+class _NullEvents:
+    def publish(self, detail_type: DetailType, detail: dict[str, object]) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    media_id: str | None = None
+    detail: str = ""
+
+
+@dataclass
+class ProcessingPipeline:
+    repository: MediaRecords
+    store: ObjectStorage
+    settings: ProcessorSettings
+    events: EventPublisher = field(default_factory=_NullEvents)
+    audit: AuditTrail | None = None
+
+    def _settled(self, record: MediaRecord, action: AuditAction, detail_type: DetailType) -> None:
+        """Tell the world: an audit entry and an event (both after the record is settled)."""
+        if self.audit is not None:
+            details = (
+                {"reason": record.failure_reason}
+                if record.status == Status.FAILED
+                else {"variants": sorted(record.variants)}
+            )
+            self.audit.record(record.media_id, action, f"system:{record.kind.value}-processor", details)
+        self.events.publish(
+            detail_type, event_detail(record, self.settings.uploads_bucket, self.settings.media_bucket)
+        )
+
+    def handle(
+        self,
+        event: ObjectCreated,
+        attempt: Attempt,
+        work: KindProcessor,
+        remaining_seconds: Callable[[], float] = lambda: 900.0,
+    ) -> Result:
+        upload = parse_upload_key(event.key)
+        if upload is None:
+            return Result(Outcome.IGNORED, detail=f"not an upload key: {event.key}")
+        record = self.repository.get(upload.media_id)
+        key = unquote_plus(event.key)
+        if record is None or record.original.key != key or record.owner != upload.owner:
+            return Result(Outcome.IGNORED, upload.media_id, "no record for this object")
+        rejection = self._size_rejection(record, event)
+        if rejection is not None:
+            # Before anything else: an oversize or empty object is not kept, nor ever served.
+            self.store.delete_keys(event.bucket, [key])
+        claimed = self._claim(record, event.etag, attempt)
+        if claimed is None:
+            return Result(
+                Outcome.DUPLICATE, record.media_id, f"already {record.status.value} for this version"
+            )
+        assert claimed.run_id is not None
+        if rejection is not None:
+            return self._fail(claimed, rejection)
+        writer = VariantWriter(
+            self.store, self.settings.media_bucket, record.owner, record.media_id, claimed.run_id
+        )
+        started = time.monotonic()
+        try:
+            pinned = self._pin(claimed, event)
+            if pinned is None:
+                return Result(Outcome.SUPERSEDED, record.media_id, "a newer version replaced this one")
+            claimed = claimed.model_copy(update={"original": pinned})
+            assert pinned.stored_key is not None
+            with tempfile.TemporaryDirectory(prefix="media-", dir=self.settings.work_dir) as workdir:
+                result = work(
+                    WorkContext(
+                        record=claimed,
+                        bucket=event.bucket,
+                        key=pinned.stored_key,
+                        size=pinned.size,
+                        store=self.store,
+                        variants=writer,
+                        workdir=Path(workdir),
+                        remaining_seconds=remaining_seconds,
+                    )
+                )
+        except MediaRejected as rejected:
+            writer.discard()
+            return self._fail(claimed, rejected.message)
+        except Exception as err:
+            writer.discard()
+            if not attempt.is_last:
+                logger.warning(
+                    "processing attempt failed; will retry", media_id=record.media_id, attempt=attempt.number
+                )
+                raise
+            logger.exception("processing failed on the last attempt", media_id=record.media_id)
+            return self._fail(
+                claimed,
+                redact(f"processing failed after {attempt.number} attempts: {type(err).__name__}: {err}")[
+                    :500
+                ],
+            )
+        original = claimed.original.model_copy(update={"sha256": result.sha256 or claimed.original.sha256})
+        try:
+            ready = self.repository.transition(
+                claimed,
+                Status.READY,
+                changes={
+                    "variants": result.variants,
+                    "metadata": result.metadata,
+                    "duplicate_of": result.duplicate_of,
+                    "original": original,
+                    "failure_reason": None,
+                },
+                guard=RecordGuard(run_id=claimed.run_id),
+            )
+        except InvalidTransition:
+            writer.discard()
+            return Result(Outcome.SUPERSEDED, record.media_id, "record changed while processing")
+        self._remove_previous_run(record, ready)
+        self._settled(ready, AuditAction.PROCESSED, DetailType.READY)
+        elapsed = round((time.monotonic() - started) * 1000)
+        metrics = metrics_for(record.kind)
+        metrics.ready(
+            elapsed, bytes_in=original.size, bytes_out=sum(v.bytes for v in result.variants.values())
+        )
+        logger.info("media ready", media_id=record.media_id, variants=len(result.variants), ms=elapsed)
+        return Result(Outcome.READY, record.media_id)
+
+    def _size_rejection(self, record: MediaRecord, event: ObjectCreated) -> str | None:
+        limit = self.settings.max_bytes(record.kind)
+        if event.size > limit:
+            return (
+                f"too large: {human_bytes(event.size)} exceeds the {record.kind.value} limit "
+                f"of {human_bytes(limit)}"
+            )
+        if event.size == 0:
+            return "empty file (0 bytes)"
+        return None
+
+    def _pin(self, claimed: MediaRecord, event: ObjectCreated) -> Original | None:
+        """The claimed version, copied to its pinned key (or the copy made by an earlier attempt or
+        run for this very version). None: the inbox holds another version now (its own event
+        re-claims the record)."""
+        extension = claimed.original.key.rsplit(".", 1)[-1]
+        pinned_key = pinned_original_key(claimed.owner, claimed.media_id, event.etag, extension)
+        existing = self.store.head(event.bucket, pinned_key)
+        if existing is None:
+            try:
+                existing = self.store.copy(
+                    event.bucket, claimed.original.key, event.bucket, pinned_key, if_match=event.etag
+                )
+            except StorageError as err:
+                if err.code in ("PreconditionFailed", "NoSuchKey", "404"):
+                    logger.info("claimed version is gone from the inbox", media_id=claimed.media_id)
+                    return None
+                raise
+            # The inbox copy is no longer needed; a later upload to it is a new version.
+            self.store.delete_keys(event.bucket, [claimed.original.key])
+        return claimed.original.model_copy(update={"stored_key": pinned_key, "size": existing.size})
+
+    def _claim(self, record: MediaRecord, etag: str, attempt: Attempt) -> MediaRecord | None:
+        """Move the record to `processing` for this object version, or None if that would be a
+        duplicate. A retry (receive count > 1) re-claims a record left `processing` by a failed
+        attempt on the same version; a new version of the object (a replacement, even one that
+        arrives while the previous version is processing) is claimed anew and moderated anew."""
+        changes: dict[str, object] = {}
+        replacement = False
+        if record.status == Status.AWAITING_UPLOAD:
+            expected, guard = [Status.AWAITING_UPLOAD], None
+        elif record.status in (Status.READY, Status.FAILED) and record.reprocess_requested:
+            # An explicit reprocess request (POST /media/{id}/reprocess): accepted once.
+            expected = [Status.READY, Status.FAILED]
+            guard = RecordGuard(reprocess_token=record.reprocess_requested)
+        elif record.status == Status.PROCESSING and record.original.etag == etag:
+            if not attempt.is_retry:
+                return None
+            expected, guard = [Status.PROCESSING], RecordGuard(etag=etag)
+        elif (
+            record.status in (Status.READY, Status.FAILED, Status.PROCESSING) and record.original.etag != etag
+        ):
+            expected, guard = [record.status], RecordGuard(etag_not=etag)
+            replacement = True
+            changes["moderation"] = Moderation.PENDING
+            changes["moderation_reason"] = None
+        else:
+            return None
+        run_id = uuid.uuid4().hex[:12]
+        original = record.original.model_copy(update={"etag": etag, "stored_key": None})
+        try:
+            claimed = self.repository.transition(
+                record,
+                Status.PROCESSING,
+                expected=expected,
+                changes={
+                    "original": original,
+                    "run_id": run_id,
+                    "failure_reason": None,
+                    "reprocess_requested": None,
+                    **changes,
+                },
+                guard=guard,
+            )
+        except InvalidTransition:
+            return None
+        if self.audit is not None:
+            if record.status == Status.AWAITING_UPLOAD:
+                self.audit.record(record.media_id, AuditAction.UPLOADED, record.owner, {"etag": etag})
+            elif replacement:
+                self.audit.record(
+                    record.media_id,
+                    AuditAction.REPLACED,
+                    record.owner,
+                    {"etag": etag, "previous_etag": record.original.etag, "moderation": "pending"},
+                )
+        return claimed
+
+    def _fail(self, record: MediaRecord, reason: str) -> Result:
+        assert record.run_id is not None
+        try:
+            failed = self.repository.transition(
+                record,
+                Status.FAILED,
+                changes={"failure_reason": reason, "variants": {}, "metadata": {}},
+                guard=RecordGuard(run_id=record.run_id),
+            )
+        except InvalidTransition:
+            return Result(Outcome.SUPERSEDED, record.media_id, "record changed while processing")
+        self._remove_previous_run(record, failed)
+        metrics_for(record.kind).failed()
+        self._settled(failed, AuditAction.FAILED, DetailType.FAILED)
+        logger.info("media failed", media_id=record.media_id, reason=reason)
+        return Result(Outcome.FAILED, record.media_id, reason)
+
+    def _remove_previous_run(self, before: MediaRecord, settled: MediaRecord) -> None:
+        """Variants of earlier runs, and pinned copies of versions this record no longer serves."""
+        current_run = settled.run_id or ""
+        stale = [v.key for v in before.variants.values() if f"/{current_run}/" not in v.key]
+        if stale:
+            self.store.delete_keys(self.settings.media_bucket, stale)
+        previous = before.original.stored_key
+        if previous and previous != settled.original.stored_key:
+            self.store.delete_keys(self.settings.uploads_bucket, [previous])

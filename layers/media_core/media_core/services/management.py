@@ -1,0 +1,131 @@
+"""Changing media for callers: descriptive fields and the entity's primary item, delete (one or
+a batch), reprocess through the processors' queues, and moderation (admins). Who may do what
+comes from media_core.domain.access: managing is for the owner and admins; anyone else gets 404."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from media_core.api.models import DeleteOutcome, MediaUpdate, ModerationRequest
+from media_core.domain.access import Caller, is_manager, require_admin
+from media_core.domain.audit import AuditAction
+from media_core.domain.errors import Conflict, InvalidRequest, InvalidTransition, NotFound
+from media_core.domain.models import EntityRef, MediaRecord, Moderation, Status
+from media_core.ports import AuditTrail, MediaRecords, ObjectStorage, WorkSubmitter
+from media_core.services.deletion import MediaDeleter
+from media_core.settings import ManageSettings
+
+REPROCESSABLE = (Status.READY, Status.FAILED)
+
+
+@dataclass
+class MediaManagement:
+    repository: MediaRecords
+    store: ObjectStorage
+    audit: AuditTrail
+    deleter: MediaDeleter
+    queue: WorkSubmitter
+    settings: ManageSettings
+
+    def _managed(self, caller: Caller, media_id: str, *, tombstones: bool = False) -> MediaRecord:
+        record = self.repository.get(media_id)
+        if (
+            record is None
+            or not is_manager(caller, record)
+            or (record.status == Status.DELETED and not tombstones)
+        ):
+            raise NotFound(f"media {media_id} not found")
+        return record
+
+    # ------------------------------------------------------------------ update
+    def update(self, caller: Caller, media_id: str, request: MediaUpdate) -> MediaRecord:
+        record = self._managed(caller, media_id)
+        given = request.model_fields_set
+        changes: dict[str, Any] = {}
+        for name in ("alt_text", "caption", "visibility"):
+            if name in given:
+                changes[name] = getattr(request, name)
+        if "tags" in given and request.tags is not None:
+            changes["tags"] = list(dict.fromkeys(request.tags))
+        entity = record.entity
+        if "entity" in given:
+            entity = EntityRef(type=request.entity.type, id=request.entity.id) if request.entity else None
+            changes["entity"] = entity
+            if entity != record.entity:
+                changes["is_primary"] = False
+        if "is_primary" in given and request.is_primary is not None:
+            if request.is_primary and entity is None:
+                raise InvalidRequest("is_primary", "only media linked to an entity can be its primary item")
+            changes["is_primary"] = request.is_primary
+        demote = None
+        if changes.get("is_primary") and entity is not None:
+            current = self.repository.primary_of(record.owner, entity.type, entity.id)
+            if current is not None and current.media_id != record.media_id:
+                demote = current
+        updated = self.repository.update(record, changes, demote=demote)
+        self.audit.record(media_id, AuditAction.UPDATED, caller.sub, {"fields": sorted(changes)})
+        if demote is not None:
+            self.audit.record(
+                demote.media_id, AuditAction.UPDATED, caller.sub, {"fields": ["is_primary"], "by": media_id}
+            )
+        return updated
+
+    # ------------------------------------------------------------------ delete
+    def delete(self, caller: Caller, media_id: str) -> None:
+        """204 for the owner (or an admin) whether or not it was deleted before; 404 for anyone else."""
+        record = self._managed(caller, media_id, tombstones=True)
+        try:
+            self.deleter.delete(record, caller.sub)
+        except InvalidTransition:
+            # It changed state between our read and the write: read it again, once.
+            self.deleter.delete(self._managed(caller, media_id, tombstones=True), caller.sub)
+
+    def batch_delete(self, caller: Caller, media_ids: list[str]) -> list[DeleteOutcome]:
+        outcomes = []
+        for media_id in dict.fromkeys(media_ids):
+            try:
+                self.delete(caller, media_id)
+                outcomes.append(DeleteOutcome(media_id=media_id, outcome="deleted"))
+            except NotFound:
+                outcomes.append(DeleteOutcome(media_id=media_id, outcome="not_found"))
+        return outcomes
+
+    # ------------------------------------------------------------------ reprocess
+    def reprocess(self, caller: Caller, media_id: str) -> MediaRecord:
+        """Queue a new processing run: the record carries a one-time token the processor's claim
+        accepts, and the kind's queue gets the same S3 ObjectCreated message an upload produces."""
+        record = self._managed(caller, media_id)
+        if record.status not in REPROCESSABLE:
+            raise Conflict(
+                f"media {media_id} is {record.status.value}; only ready or failed media is reprocessed"
+            )
+        pinned = record.original.stored_key
+        original = self.store.head(self.settings.uploads_bucket, pinned) if pinned else None
+        if original is None or record.original.etag is None:
+            raise Conflict(f"the original of media {media_id} is gone; upload it again")
+        updated = self.repository.update(record, {"reprocess_requested": uuid.uuid4().hex})
+        self.queue.send_object_created(
+            self.settings.queue_url(record.kind),
+            self.settings.uploads_bucket,
+            record.original.key,
+            original.size,
+            record.original.etag,
+        )
+        self.audit.record(media_id, AuditAction.REPROCESS_REQUESTED, caller.sub)
+        return updated
+
+    # ------------------------------------------------------------------ moderation
+    def moderate(self, caller: Caller, media_id: str, request: ModerationRequest) -> MediaRecord:
+        require_admin(caller)
+        record = self._managed(caller, media_id)
+        status = Moderation(request.status)
+        updated = self.repository.update(record, {"moderation": status, "moderation_reason": request.reason})
+        self.audit.record(
+            media_id,
+            AuditAction.MODERATED,
+            caller.sub,
+            {"from": record.moderation.value, "to": status.value, "reason": request.reason},
+        )
+        return updated

@@ -1,0 +1,243 @@
+"""Reading media records for callers: visibility applied (media_core.domain.access), variant URLs
+presigned or stable, lists paged by index Queries (never a Scan), counters read in O(1)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from media_core.api.models import (
+    Activity,
+    ActivityEntry,
+    EntityView,
+    MediaPage,
+    MediaStats,
+    MediaView,
+    OriginalView,
+    VariantView,
+)
+from media_core.domain.access import (
+    Caller,
+    can_view,
+    is_manager,
+    public_metadata,
+    require_admin,
+    visible_record,
+)
+from media_core.domain.audit import AuditAction
+from media_core.domain.cursor import decode_cursor, encode_cursor
+from media_core.domain.errors import Conflict, NotFound
+from media_core.domain.keys import sanitize_filename
+from media_core.domain.models import MediaRecord, Moderation, Status, Visibility
+from media_core.domain.paging import MediaFilter, Page, Position
+from media_core.ports import AuditTrail, MediaRecords, ObjectStorage
+from media_core.settings import ModerationMode, QuerySettings
+
+__all__ = ["MediaFilter", "MediaQueries"]
+
+
+@dataclass
+class MediaQueries:
+    repository: MediaRecords
+    store: ObjectStorage
+    settings: QuerySettings
+    audit: AuditTrail | None = field(default=None)
+
+    @property
+    def _post_moderation(self) -> bool:
+        return self.settings.moderation_mode == ModerationMode.POST
+
+    # ------------------------------------------------------------------ one record
+    def get(self, caller: Caller, media_id: str) -> MediaView:
+        record = visible_record(caller, self.repository.get(media_id), media_id, self._post_moderation)
+        return self.view(record, caller)
+
+    def _url(self, record: MediaRecord, key: str) -> str:
+        base = self.settings.public_base
+        if base and record.visibility == Visibility.PUBLIC and record.moderation != Moderation.REJECTED:
+            return f"{base}/{key}"
+        return self.store.presigned_get(
+            self.settings.media_bucket, key, expires_in=self.settings.download_url_ttl_seconds
+        )
+
+    def view(self, record: MediaRecord, caller: Caller | None = None) -> MediaView:
+        """The full record for its owner and admins (`caller` None: the owner's own write paths),
+        the public view for anyone else."""
+        variants = {
+            name: VariantView(url=self._url(record, v.key), **v.model_dump(exclude={"key"}))
+            for name, v in record.variants.items()
+        }
+        if caller is not None and not is_manager(caller, record):
+            return self._public_view(record, variants)
+        return MediaView(
+            media_id=record.media_id,
+            owner=record.owner,
+            kind=record.kind,
+            status=record.status,
+            failure_reason=record.failure_reason,
+            original=OriginalView(
+                filename=record.original.filename,
+                content_type=record.original.content_type,
+                size=record.original.size,
+            ),
+            variants=variants,
+            metadata=record.metadata,
+            entity=EntityView(type=record.entity.type, id=record.entity.id) if record.entity else None,
+            is_primary=record.is_primary,
+            visibility=record.visibility,
+            tags=record.tags,
+            alt_text=record.alt_text,
+            caption=record.caption,
+            moderation=record.moderation,
+            moderation_reason=record.moderation_reason,
+            duplicate_of=record.duplicate_of,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            version=record.version,
+        )
+
+    def _public_view(self, record: MediaRecord, variants: dict[str, VariantView]) -> MediaView:
+        return MediaView(
+            media_id=record.media_id,
+            owner=None,
+            kind=record.kind,
+            status=record.status,
+            failure_reason=None,
+            original=OriginalView(filename="", content_type=record.original.content_type, size=0),
+            variants=variants,
+            metadata=public_metadata(record.metadata),
+            entity=EntityView(type=record.entity.type, id=record.entity.id) if record.entity else None,
+            is_primary=record.is_primary,
+            visibility=record.visibility,
+            tags=record.tags,
+            alt_text=record.alt_text,
+            caption=record.caption,
+            moderation=record.moderation,
+            moderation_reason=None,
+            duplicate_of=[],
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            version=record.version,
+        )
+
+    # ------------------------------------------------------------------ lists
+    def _page_of(self, page: Page, scope: dict[str, Any], caller: Caller | None = None) -> MediaPage:
+        return MediaPage(
+            items=[self.view(r, caller) for r in page.records],
+            next=encode_cursor(page.next_position, scope) if page.next_position else None,
+        )
+
+    @staticmethod
+    def _start(cursor: str | None, scope: dict[str, Any]) -> Position | None:
+        return decode_cursor(cursor, scope) if cursor else None
+
+    def list_mine(
+        self, caller: Caller, media_filter: MediaFilter, *, page_size: int, cursor: str | None
+    ) -> MediaPage:
+        """The caller's media, newest first: one Query on ByOwner per read (filters applied by
+        DynamoDB as a FilterExpression)."""
+        scope = {"route": "mine", "owner": caller.sub, **media_filter.scope()}
+        page = self.repository.list_owned(
+            caller.sub, media_filter, page_size=page_size, after=self._start(cursor, scope)
+        )
+        return self._page_of(page, scope)
+
+    def gallery(
+        self,
+        caller: Caller,
+        entity_type: str,
+        entity_id: str,
+        *,
+        owner: str | None = None,
+        page_size: int,
+        cursor: str | None,
+    ) -> MediaPage:
+        """An entity's gallery, which belongs to the entity's owner (the caller's by default): the
+        primary item first, then oldest first; only what the caller may see."""
+        owner = owner or caller.sub
+        scope = {
+            "route": "entity",
+            "owner": owner,
+            "entity": f"{entity_type}/{entity_id}",
+            "caller": caller.sub,
+            "admin": caller.is_admin,
+        }
+        page = self.repository.list_entity(
+            owner,
+            entity_type,
+            entity_id,
+            page_size=page_size,
+            after=self._start(cursor, scope),
+            accept=lambda r: can_view(caller, r, self._post_moderation),
+        )
+        return self._page_of(page, scope, caller)
+
+    def moderation_queue(
+        self, caller: Caller, moderation: Moderation, *, page_size: int, cursor: str | None
+    ) -> MediaPage:
+        require_admin(caller)
+        scope = {"route": "moderation", "moderation": moderation.value}
+        page = self.repository.list_moderation(
+            moderation, page_size=page_size, after=self._start(cursor, scope)
+        )
+        return self._page_of(page, scope)
+
+    # ------------------------------------------------------------------ counters
+    def stats(self, caller: Caller, everyone: bool) -> MediaStats:
+        if everyone:
+            require_admin(caller)
+        counters = self.repository.counters(None if everyone else caller.sub)
+        return MediaStats(
+            scope="all" if everyone else "owner",
+            count=counters.count,
+            by_kind={k.value: n for k, n in counters.by_kind.items()},
+            by_status={s.value: n for s, n in counters.by_status.items()},
+            total_bytes=counters.total_bytes,
+        )
+
+    # ------------------------------------------------------------------ download, activity
+    def download_url(self, caller: Caller, media_id: str, variant: str | None) -> str:
+        """A presigned GET of the original (or a variant) whose Content-Disposition carries the
+        sanitised original file name; the download is audited."""
+        record = visible_record(caller, self.repository.get(media_id), media_id, self._post_moderation)
+        name = sanitize_filename(record.original.filename)
+        if variant is None:
+            # Originals (EXIF, GPS and all) are for the owner and admins only, and only the
+            # pinned copy that was checked: never the inbox key an upload URL can write again.
+            if not is_manager(caller, record):
+                raise NotFound(f"media {media_id} not found")
+            if record.status == Status.AWAITING_UPLOAD:
+                raise Conflict(f"media {media_id} has not been uploaded yet")
+            if record.original.stored_key is None:
+                raise Conflict(f"media {media_id} is still being checked; its original is not available yet")
+            bucket, key = self.settings.uploads_bucket, record.original.stored_key
+        else:
+            chosen = record.variants.get(variant)
+            if chosen is None:
+                raise NotFound(f"media {media_id} has no variant {variant!r}")
+            stem = name.rsplit(".", 1)[0] if "." in name else name
+            extension = chosen.key.rsplit(".", 1)[-1]
+            bucket, key, name = self.settings.media_bucket, chosen.key, f"{stem}-{variant}.{extension}"
+        url = self.store.presigned_get(
+            bucket, key, expires_in=self.settings.download_url_ttl_seconds, download_name=name
+        )
+        if self.audit is not None:
+            self.audit.record(
+                media_id, AuditAction.DOWNLOADED, caller.sub, {"variant": variant or "original"}
+            )
+        return url
+
+    def activity(self, caller: Caller, media_id: str) -> Activity:
+        """The audit trail: the owner's and admins' only (it names who did what); still there
+        after a delete, until the tombstone expires."""
+        record = self.repository.get(media_id)
+        if record is None or not is_manager(caller, record):
+            raise NotFound(f"media {media_id} not found")
+        entries = self.audit.entries(media_id) if self.audit is not None else []
+        return Activity(
+            media_id=media_id,
+            entries=[
+                ActivityEntry(action=e.action.value, actor=e.actor, at=e.at, details=e.details)
+                for e in entries
+            ],
+        )

@@ -1,0 +1,69 @@
+"""The reaper: a record must never stay `processing` for ever. If a processor was stopped
+mid-way (Lambda timeout, out of memory) on its last delivery, nothing else will settle the
+record; this job fails it with a reason and removes whatever that run wrote."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from aws_lambda_powertools import Logger
+
+from media_core.domain.errors import InvalidTransition
+from media_core.domain.guards import RecordGuard
+from media_core.domain.keys import media_prefix
+from media_core.domain.models import Kind, Status, utc_now
+from media_core.ports import MediaRecords, ObjectStorage, RecordsByStatus
+
+logger = Logger(child=True)
+
+
+@dataclass(frozen=True)
+class ReapReport:
+    examined: int
+    failed: list[str]
+
+
+def _minutes(delta: timedelta) -> str:
+    return f"{delta.total_seconds() / 60:.0f} min"
+
+
+@dataclass
+class Reaper:
+    repository: MediaRecords
+    index: RecordsByStatus
+    store: ObjectStorage
+    media_bucket: str
+    # How long a record may stay `processing` per kind: the queue's visibility timeout (a retry
+    # re-claims and refreshes the record before then) plus the function's timeout, plus margin.
+    stuck_after: Mapping[Kind, timedelta]
+
+    def run(self, now: datetime | None = None) -> ReapReport:
+        now = now or utc_now()
+        shortest = min(self.stuck_after.values())
+        examined, failed = 0, []
+        for record in self.index.changed_before(Status.PROCESSING, now - shortest):
+            examined += 1
+            limit = self.stuck_after[record.kind]
+            if record.updated_at > now - limit or record.run_id is None:
+                continue
+            reason = (
+                f"processing timed out: no result {_minutes(now - record.updated_at)} after it started "
+                f"(the {record.kind.value} processor was stopped before finishing)"
+            )
+            try:
+                self.repository.transition(
+                    record,
+                    Status.FAILED,
+                    changes={"failure_reason": reason, "variants": {}},
+                    guard=RecordGuard(run_id=record.run_id),
+                )
+            except InvalidTransition:
+                continue  # it finished (or was re-claimed) meanwhile
+            self.store.delete_prefix(
+                self.media_bucket, f"{media_prefix(record.owner, record.media_id)}{record.run_id}/"
+            )
+            logger.warning("reaped stuck record", media_id=record.media_id, reason=reason)
+            failed.append(record.media_id)
+        return ReapReport(examined, failed)

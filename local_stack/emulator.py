@@ -38,8 +38,9 @@ class _SerializedDynamoDB:
 
 def answer_post_objects_as_s3() -> None:
     """S3 answers a presigned POST (browser form upload) with the object's `ETag` and its
-    `Location`; moto answers 204 with neither, and Uppy waits for the ETag forever. This wraps
-    moto's form-upload handler to add both (idempotent: applied once per process)."""
+    `Location`, with the bucket's CORS headers (ETag exposed); moto answers 204 with neither, and
+    Uppy waits for the ETag forever. This wraps moto's form-upload handler to add them
+    (idempotent: applied once per process)."""
     from moto.s3.responses import S3Response
 
     original = S3Response._bucket_response_post
@@ -56,7 +57,9 @@ def answer_post_objects_as_s3() -> None:
             return status, headers, body
         host = str(getattr(request, "host_url", "")).rstrip("/")
         location = f"{host}/{bucket_name}/{quote(key)}"
-        return status, {**headers, "ETag": stored.etag, "Location": location}, body
+        # moto adds only Allow-Origin to this answer: the bucket's CORS rule (Expose-Headers) too.
+        cors = self._get_cors_headers_other()
+        return status, {**headers, **cors, "ETag": stored.etag, "Location": location}, body
 
     post_with_etag.answers_as_s3 = True  # type: ignore[attr-defined]
     S3Response._bucket_response_post = post_with_etag  # type: ignore[method-assign]

@@ -9,7 +9,8 @@ it is the declared size the record, the quota check and the part layout use (the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,7 @@ from media_core.api.models import (
     UppyUploadParameters,
 )
 from media_core.domain.access import Caller
-from media_core.domain.errors import InvalidRequest
+from media_core.domain.errors import InvalidRequest, TooLarge, UnsupportedType
 from media_core.domain.models import UploadMethod
 from media_core.services.uploads import UploadService
 
@@ -75,6 +76,17 @@ def upload_request(filename: str, content_type: str, metadata: Mapping[str, Any]
         raise InvalidRequest(field.replace("content_type", "type"), first.get("msg", "invalid")) from err
 
 
+@contextmanager
+def _readable_refusals() -> Iterator[None]:
+    """Uppy shows only the message of a refusal (not its status): name the rule in it."""
+    try:
+        yield
+    except TooLarge as err:
+        raise TooLarge(f"Too large: {err.message}") from err
+    except UnsupportedType as err:
+        raise UnsupportedType(f"Type not allowed: {err.message}") from err
+
+
 @dataclass
 class UppyS3Service:
     uploads: UploadService
@@ -83,9 +95,10 @@ class UppyS3Service:
         self, caller: Caller, filename: str, content_type: str, metadata: Mapping[str, Any]
     ) -> UppyUploadParameters:
         """GET /s3/params: a presigned POST (key, type and size range pinned by the policy)."""
-        created = self.uploads.create(
-            caller, upload_request(filename, content_type, metadata), method=UploadMethod.POST
-        )
+        with _readable_refusals():
+            created = self.uploads.create(
+                caller, upload_request(filename, content_type, metadata), method=UploadMethod.POST
+            )
         upload = created.upload
         assert upload.method == "POST"
         return UppyUploadParameters(
@@ -93,16 +106,17 @@ class UppyS3Service:
         )
 
     def create_multipart(self, caller: Caller, request: UppyMultipartRequest) -> UppyMultipartCreated:
-        created = self.uploads.create(
-            caller,
-            upload_request(request.filename, request.type, request.metadata),
-            method=UploadMethod.MULTIPART,
-        )
+        with _readable_refusals():
+            created = self.uploads.create(
+                caller,
+                upload_request(request.filename, request.type, request.metadata),
+                method=UploadMethod.MULTIPART,
+            )
         upload = created.upload
         assert upload.method == "MULTIPART"
-        record_key = self.uploads.repository.get(created.media_id)
-        assert record_key is not None
-        return UppyMultipartCreated(key=record_key.original.key, uploadId=upload.upload_id)
+        stored = self.uploads.repository.get(created.media_id)
+        assert stored is not None
+        return UppyMultipartCreated(key=stored.original.key, uploadId=upload.upload_id)
 
     def list_parts(self, caller: Caller, upload_id: str, key: str) -> list[UppyPart]:
         record = self.uploads.pending_by_key(caller, key, upload_id)
@@ -124,7 +138,8 @@ class UppyS3Service:
             )
         except ValidationError as err:
             raise InvalidRequest("parts", err.errors()[0].get("msg", "invalid")) from err
-        done = self.uploads.complete(caller, record.media_id, parts)
+        with _readable_refusals():
+            done = self.uploads.complete(caller, record.media_id, parts)
         return UppyCompleted(
             location=f"/media/{done.media_id}", key=key, media_id=done.media_id, status=done.status
         )

@@ -81,7 +81,7 @@ class UploadSettings(CommonSettings):
 
 class ProcessorSettings(CommonSettings):
     # Must match the queue's redrive maxReceiveCount: the last attempt ends the record `failed`.
-    max_receive_count: int = Field(default=3, ge=1)
+    max_receive_count: int = Field(default=5, ge=1)
     # Local scratch space (Lambda: /tmp, up to 10 GB).
     work_dir: str = "/tmp"  # noqa: S108 - Lambda's only writable path
 

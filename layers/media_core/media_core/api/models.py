@@ -280,8 +280,9 @@ class UppyUploadParameters(BaseModel):
 
 
 class UppyMultipartRequest(BaseModel):
-    """`POST /s3/multipart`, as @uppy/aws-s3 sends it. `metadata.size` (the file's size in bytes)
-    is required: Uppy does not send the size, and parts are signed for their exact length."""
+    """`POST /s3/multipart` as @uppy/aws-s3 sends it; `metadata.size` (bytes) is required."""
+
+    # Uppy does not send the size; parts are signed for their exact length, so the API needs it.
 
     model_config = ConfigDict(str_strip_whitespace=True)
 

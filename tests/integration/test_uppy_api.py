@@ -286,28 +286,30 @@ class TestMultipart:
         assert response.json()["message"]
 
 
+@pytest.fixture(scope="module")
+def alices(stack: LocalStack) -> dict[str, str]:
+    created = start(stack, 11 * MIB)
+    put_part(stack, created, 1, os.urandom(PART))
+    return created
+
+
+def routes(
+    created: dict[str, str], key: str | None = None, upload_id: str | None = None
+) -> list[tuple[str, str, Any]]:
+    k, u = q(key if key is not None else created["key"]), upload_id or created["uploadId"]
+    return [
+        ("GET", f"/s3/multipart/{u}?key={k}", None),
+        ("GET", f"/s3/multipart/{u}/1?key={k}", None),
+        ("POST", f"/s3/multipart/{u}/complete?key={k}", {"parts": [{"PartNumber": 1, "ETag": "x"}]}),
+        ("DELETE", f"/s3/multipart/{u}?key={k}", None),
+    ]
+
+
 class TestOwnership:
     """A client names an upload by (key, uploadId); both must be the server's, made for the caller."""
 
-    @pytest.fixture(scope="class")
-    def alices(self, stack: LocalStack) -> dict[str, str]:
-        created = start(stack, 11 * MIB)
-        put_part(stack, created, 1, os.urandom(PART))
-        return created
-
-    def routes(
-        self, created: dict[str, str], key: str | None = None, upload_id: str | None = None
-    ) -> list[tuple[str, str, Any]]:
-        k, u = q(key if key is not None else created["key"]), upload_id or created["uploadId"]
-        return [
-            ("GET", f"/s3/multipart/{u}?key={k}", None),
-            ("GET", f"/s3/multipart/{u}/1?key={k}", None),
-            ("POST", f"/s3/multipart/{u}/complete?key={k}", {"parts": [{"PartNumber": 1, "ETag": "x"}]}),
-            ("DELETE", f"/s3/multipart/{u}?key={k}", None),
-        ]
-
     def test_another_users_key_and_upload_id_are_404(self, stack: LocalStack, alices: dict[str, str]):
-        for method, path, body in self.routes(alices):
+        for method, path, body in routes(alices):
             response = call(stack, method, path, "bob", body)
             assert response.status_code == 404, (method, path, response.text)
             assert "not found" in response.json()["message"]
@@ -318,7 +320,7 @@ class TestOwnership:
         other = start(stack, 11 * MIB)
         unknown = alices["key"].replace(alices["key"].split("/")[3], "0" * 32)
         for key, upload_id in ((alices["key"], other["uploadId"]), (unknown, alices["uploadId"])):
-            for method, path, body in self.routes(alices, key, upload_id):
+            for method, path, body in routes(alices, key, upload_id):
                 response = call(stack, method, path, "alice", body)
                 assert response.status_code == 404, (method, path, response.text)
 
@@ -335,7 +337,7 @@ class TestOwnership:
     def test_a_key_that_is_not_one_of_ours_is_refused(
         self, stack: LocalStack, alices: dict[str, str], key: str
     ):
-        for method, path, body in self.routes(alices, key):
+        for method, path, body in routes(alices, key):
             response = call(stack, method, path, "alice", body)
             assert response.status_code in (404, 422), (method, path, response.text)
             assert response.json()["message"]

@@ -7,18 +7,20 @@ from functools import cache
 from media_core.dal.clients import dynamodb_table, events_client, s3_client, sqs_client
 from media_core.dal.dynamo.audit import AuditLog
 from media_core.dal.dynamo.duplicates import DuplicateIndex
+from media_core.dal.dynamo.outbox import DynamoOutbox
 from media_core.dal.dynamo.repository import MediaRepository
 from media_core.dal.dynamo.status_index import StatusIndex
 from media_core.dal.dynamo.usage import DailyUsage
 from media_core.dal.events import EventBridgePublisher, NullPublisher
 from media_core.dal.queue import WorkQueue
 from media_core.dal.s3 import ObjectStore
-from media_core.ports import EventPublisher
 from media_core.processing.lifecycle import ProcessingPipeline
 from media_core.services.cleanup import Cleanup
 from media_core.services.deletion import MediaDeleter
 from media_core.services.management import MediaManagement
+from media_core.services.outbox_relay import OutboxRelay
 from media_core.services.queries import MediaQueries
+from media_core.services.reaper import Reaper
 from media_core.services.uploads import UploadService
 from media_core.services.uppy import UppyS3Service
 from media_core.settings import (
@@ -28,6 +30,7 @@ from media_core.settings import (
     manage_settings,
     processor_settings,
     query_settings,
+    reaper_settings,
     upload_settings,
 )
 
@@ -61,9 +64,14 @@ def audit_log() -> AuditLog:
 
 
 @cache
-def event_publisher() -> EventPublisher:
+def event_bus() -> EventBridgePublisher | NullPublisher:
     bus = common_settings().event_bus_name
     return EventBridgePublisher(events_client(), bus) if bus else NullPublisher()
+
+
+@cache
+def outbox_relay() -> OutboxRelay:
+    return OutboxRelay(DynamoOutbox(dynamodb_table(common_settings().table_name)), event_bus())
 
 
 @cache
@@ -76,7 +84,7 @@ def media_queries() -> MediaQueries:
 def processing_pipeline() -> ProcessingPipeline:
     settings = processor_settings()
     return ProcessingPipeline(
-        media_repository(settings.table_name), object_store(), settings, event_publisher(), audit_log()
+        media_repository(settings.table_name), object_store(), settings, outbox_relay(), audit_log()
     )
 
 
@@ -86,7 +94,7 @@ def _deleter(settings: CommonSettings, duplicate_distance: int) -> MediaDeleter:
         object_store(),
         duplicate_index(duplicate_distance),
         audit_log(),
-        event_publisher(),
+        outbox_relay(),
         settings,
     )
 
@@ -119,6 +127,21 @@ def duplicate_index(max_distance: int) -> DuplicateIndex:
     return DuplicateIndex(dynamodb_table(common_settings().table_name), max_distance)
 
 
+@cache
+def reaper() -> Reaper:
+    settings = reaper_settings()
+    return Reaper(
+        media_repository(settings.table_name),
+        StatusIndex(dynamodb_table(settings.table_name)),
+        object_store(),
+        settings.media_bucket,
+        settings.stuck_after(),
+        uploads_bucket=settings.uploads_bucket,
+        max_receive_count=settings.max_receive_count,
+        relay=outbox_relay(),
+    )
+
+
 def reset_caches() -> None:
     """For tests and the local stack, which change the environment between invocations."""
     from media_core import settings
@@ -132,9 +155,11 @@ def reset_caches() -> None:
         processing_pipeline,
         duplicate_index,
         audit_log,
-        event_publisher,
+        event_bus,
+        outbox_relay,
         media_management,
         cleanup_job,
+        reaper,
     )
     for module in (aws, settings):
         for value in vars(module).values():

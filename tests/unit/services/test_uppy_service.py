@@ -81,5 +81,5 @@ def test_params_are_a_post_even_above_the_threshold_and_refusals_name_the_rule(w
     with pytest.raises(UnsupportedType, match=r"^Type not allowed: "):
         uppy.params(ALICE, "a.exe", "application/x-msdownload", {"size": "10"})
     big = UppyS3Service(world.uploads(max_video_bytes=6 * 1024**3, quota_daily_upload_bytes=7 * 1024**3))
-    with pytest.raises(InvalidRequest, match="size: .* single upload"):
+    with pytest.raises(InvalidRequest, match=r"size: .* single upload"):
         big.params(ALICE, "long.mp4", "video/mp4", {"size": str(5 * 1024**3 + 1)})

@@ -4,7 +4,7 @@ parts routes, GET /uploads/limits, and Uppy's S3 contract under /s3 (docs/uppy.m
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -26,12 +26,13 @@ from media_core.api.models import (
     UppyUploadParameters,
 )
 from media_core.api.params import MediaId, PartNumber, UploadId, UploadKey
+from media_core.api.tracing import api_tracer
 from media_core.domain.access import Caller
 from media_core.settings import upload_settings
 from media_core.wiring import upload_service, uppy_service
 
 logger = Logger()
-tracer = Tracer()
+tracer = api_tracer()  # the X-Ray SDK only on request: media_core.api.tracing
 app = make_resolver(upload_settings(), logger)  # settings validated at cold start
 
 

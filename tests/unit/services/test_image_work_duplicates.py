@@ -39,3 +39,20 @@ def test_a_replaced_images_old_fingerprint_no_longer_points_at_it(world: World) 
     world.management().delete(ALICE, a.media_id)
     assert world.stored(a.media_id).status == Status.DELETED
     assert not world.duplicates.registered(a.media_id)
+
+
+def test_an_image_deleted_while_processing_leaves_no_duplicate_entries(world: World) -> None:
+    # Given an image whose record is deleted while the processor works on it
+    data = encode(photo_like((96, 64), seed=3), "PNG")
+    record = world.awaiting(size=len(data))
+    inner = image_work(world)
+
+    def work_then_deleted(context):  # type: ignore[no-untyped-def]
+        result = inner(context)
+        world.management().delete(ALICE, record.media_id)
+        return result
+
+    # When the run finishes, Then it is superseded and registered nothing in the duplicate index
+    result = world.pipeline().handle(upload(world, record, data), Attempt(1, 3), work_then_deleted)
+    assert result.outcome == Outcome.SUPERSEDED
+    assert not world.duplicates.registered(record.media_id)

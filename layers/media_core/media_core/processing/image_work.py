@@ -42,5 +42,9 @@ class ImageWork:
                 record.owner, record.media_id, previous, int(str(phash), 16) if phash else None
             )
         duplicate_of = self.duplicates.find(record.owner, record.media_id, processed.sha256, processed.phash)
-        self.duplicates.register(record.owner, record.media_id, processed.sha256, processed.phash)
-        return WorkResult(variants, processed.metadata, processed.sha256, duplicate_of)
+
+        def register() -> None:
+            # Only once this run is the record's: a superseded or deleted run leaves no entries.
+            self.duplicates.register(record.owner, record.media_id, processed.sha256, processed.phash)
+
+        return WorkResult(variants, processed.metadata, processed.sha256, duplicate_of, on_ready=register)

@@ -12,7 +12,7 @@ from typing import Any, BinaryIO, Protocol
 
 from media_core.domain.audit import AuditAction, AuditEntry
 from media_core.domain.counters import Counters
-from media_core.domain.events import Announce, Announcement, DetailType
+from media_core.domain.events import Announce, DetailType, PendingEvent
 from media_core.domain.guards import RecordGuard
 from media_core.domain.models import MediaRecord, Moderation, Status
 from media_core.domain.paging import MediaFilter, Page, Position
@@ -127,14 +127,9 @@ class EventBus(Protocol):
         ...
 
 
-class PendingEventLike(Protocol):
-    @property
-    def announcement(self) -> Announcement: ...
-
-
 class Outbox(Protocol):
-    def pending(self, limit: int) -> Sequence[PendingEventLike]: ...
-    def remove(self, event: Any) -> None: ...
+    def pending(self, limit: int) -> list[PendingEvent]: ...
+    def remove(self, event: PendingEvent) -> None: ...
 
 
 class OutboxFlush(Protocol):

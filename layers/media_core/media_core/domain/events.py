@@ -42,5 +42,13 @@ class Announcement:
     detail: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class PendingEvent:
+    """An announcement waiting in the outbox; `key` is where the outbox keeps it."""
+
+    key: dict[str, str]
+    announcement: Announcement
+
+
 # Builds the announcement from the record as the write leaves it.
 Announce = Callable[[MediaRecord], Announcement]

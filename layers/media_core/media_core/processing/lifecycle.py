@@ -173,6 +173,8 @@ class ProcessingPipeline:
             writer.discard()
             return Result(Outcome.SUPERSEDED, record.media_id, "record changed while processing")
         self._remove_previous_run(record, ready)
+        if result.on_ready is not None:
+            result.on_ready()
         self._settled(ready, AuditAction.PROCESSED)
         elapsed = round((time.monotonic() - started) * 1000)
         metrics = metrics_for(record.kind)

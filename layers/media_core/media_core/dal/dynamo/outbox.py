@@ -10,16 +10,10 @@ from typing import TYPE_CHECKING
 from boto3.dynamodb.conditions import Key
 
 from media_core.dal.dynamo.keys import OUTBOX_PK
-from media_core.domain.events import Announcement, DetailType
+from media_core.domain.events import Announcement, DetailType, PendingEvent
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
-
-
-@dataclass(frozen=True)
-class PendingEvent:
-    key: dict[str, str]
-    announcement: Announcement
 
 
 @dataclass

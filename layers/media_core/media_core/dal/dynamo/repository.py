@@ -192,7 +192,7 @@ class MediaRepository:
         items = [
             self._record_update(record, expression),
             *self._stats_updates(record.owner, counter_delta(record, updated)),
-            *self._outbox_put(announce, updated),
+            *self._outbox_put(announce, updated.model_copy(update={"version": record.version + 1})),
         ]
         self._transact(items, lost)
         stored = self.get(record.media_id)
@@ -203,14 +203,14 @@ class MediaRepository:
     ) -> MediaRecord:
         """Mark `record` deleted (conditional on its current state), out of every index and the
         counters; the item itself stays until `expires_at` (TTL) so a repeated delete is answered
-        and the audit trail keeps its owner. Raises InvalidTransition if the record changed."""
+        and the audit trail keeps its owner. It keeps its variants until `purged()`, so a resumed
+        delete still announces their keys. Raises InvalidTransition if the record changed."""
         if Status.DELETED not in ALLOWED_TRANSITIONS[record.status]:
             raise InvalidTransition(f"cannot move media from {record.status.value} to deleted")
         updated = record.model_copy(
             update={
                 "status": Status.DELETED,
                 "updated_at": utc_now(),
-                "variants": {},
                 "purge_pending": True,
                 **(changes or {}),
             }
@@ -219,7 +219,6 @@ class MediaRepository:
         expression = Expression()
         expression.set("status", Status.DELETED.value)
         expression.set("updated_at", dumped["updated_at"])
-        expression.set("variants", {})
         for name in changes or {}:
             expression.set(name, dumped[name])
         expression.set("stats_bytes", 0)
@@ -243,10 +242,12 @@ class MediaRepository:
         return updated
 
     def purged(self, record: MediaRecord, announce: Announce | None = None) -> bool:
-        """A tombstone's objects are all gone: it leaves ByStatus, and `announce`'s event goes to
-        the outbox in the same transaction. False if that was done already (announced once)."""
+        """A tombstone's objects are all gone: it leaves ByStatus and forgets its variants, and
+        `announce`'s event goes to the outbox in the same transaction. False if that was done
+        already (so the deletion is announced once)."""
         expression = Expression()
         expression.set("purge_pending", False)
+        expression.set("variants", {})
         expression.remove("status_pk")
         expression.remove("status_sk")
         expression.exists()

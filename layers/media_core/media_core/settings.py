@@ -18,6 +18,10 @@ from media_core.domain.models import Kind
 MB = 1024 * 1024
 
 
+# S3's largest object (5 TiB): no kind's limit can be above it.
+S3_MAX_OBJECT_BYTES = 5 * 1024**4
+
+
 class ModerationMode(StrEnum):
     PRE = "pre"  # others see media only once approved (the default)
     POST = "post"  # others see media until it is rejected
@@ -45,13 +49,16 @@ class CommonSettings(BaseSettings):
         return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
 
     # Per-kind size limits: enforced by the upload policy and re-checked by the processors.
-    max_image_bytes: int = Field(default=20 * MB, gt=0)
-    max_video_bytes: int = Field(default=500 * MB, gt=0)
-    max_audio_bytes: int = Field(default=50 * MB, gt=0)
-    max_document_bytes: int = Field(default=50 * MB, gt=0)
+    max_image_bytes: int = Field(default=20 * MB, gt=0, le=S3_MAX_OBJECT_BYTES)
+    max_video_bytes: int = Field(default=500 * MB, gt=0, le=S3_MAX_OBJECT_BYTES)
+    max_audio_bytes: int = Field(default=50 * MB, gt=0, le=S3_MAX_OBJECT_BYTES)
+    max_document_bytes: int = Field(default=50 * MB, gt=0, le=S3_MAX_OBJECT_BYTES)
 
     # Who other users may see: media_core.domain.access.
     moderation_mode: ModerationMode = ModerationMode.PRE
+    # Must match the queues' redrive maxReceiveCount: the last attempt ends the record `failed`,
+    # and the reaper leaves a record alone while a retry is still due.
+    max_receive_count: int = Field(default=5, ge=1)
 
     def max_bytes(self, kind: Kind) -> int:
         return {
@@ -76,8 +83,6 @@ class UploadSettings(CommonSettings):
 
 
 class ProcessorSettings(CommonSettings):
-    # Must match the queue's redrive maxReceiveCount: the last attempt ends the record `failed`.
-    max_receive_count: int = Field(default=3, ge=1)
     # Local scratch space (Lambda: /tmp, up to 10 GB).
     work_dir: str = "/tmp"  # noqa: S108 - Lambda's only writable path
 
@@ -210,3 +215,56 @@ def av_settings() -> AvSettings:
 @cache
 def common_settings() -> CommonSettings:
     return CommonSettings()
+
+
+class DeliverySettings(CommonSettings):
+    """The CDN (docs/delivery.md): signed CloudFront URLs, stable within a window, and signed
+    on-demand transformations. `cdn_base_url` empty: no distribution, windowed S3 presigned URLs."""
+
+    # https://dxxxx.cloudfront.net or the custom domain (locally: the gateway's /cdn).
+    cdn_base_url: str = Field(default="", pattern=r"^(https?://[^\s?#]+)?$")
+    # Public media: stable unsigned URLs under this base (the query API's PUBLIC_MEDIA_BASE_URL).
+    public_media_base_url: str = Field(default="", pattern=r"^(https?://[^\s?#]+)?$")
+    # CloudFront public key id (Key-Pair-Id) and the secret holding its RSA private key (PEM).
+    cdn_key_pair_id: str = ""
+    cdn_private_key_secret_arn: str = ""
+    # For invalidations on delete (empty: nothing to invalidate).
+    cdn_distribution_id: str = ""
+    # URLs are identical within a window; they live between the TTL and TTL + window.
+    url_window_seconds: int = Field(default=3600, ge=1, le=24 * 3600)
+    # The secret holding the transformation HMAC keys: "current[,previous]" (hex or base64url).
+    transform_signing_keys_secret_arn: str = ""
+    # srcset widths the query API signs (format=auto); the Transform function accepts only these.
+    transform_widths: str = Field(default="320,640,960,1280,1920", pattern=r"^\d{1,4}(,\d{1,4})*$")
+    transform_max_pixels: int = Field(default=16_000_000, gt=0)
+    # Source decoding caps (the image processor's).
+    image_max_pixels: int = Field(default=50_000_000, gt=0)
+    image_max_frames: int = Field(default=1000, gt=0)
+    # Renditions above this many bytes are stored and redirected to (Lambda's 6 MB response cap).
+    transform_max_inline_bytes: int = Field(default=4_500_000, ge=1, le=4_500_000)
+
+    @property
+    def public_base(self) -> str | None:
+        return self.public_media_base_url.rstrip("/") or None
+
+    @property
+    def cdn_base(self) -> str | None:
+        return self.cdn_base_url.rstrip("/") or None
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return tuple(sorted({int(w) for w in self.transform_widths.split(",")}))
+
+
+class TransformSettings(DeliverySettings):
+    """The Transform function's (the same variables: it serves what the query API signs)."""
+
+
+@cache
+def delivery_settings() -> DeliverySettings:
+    return DeliverySettings()
+
+
+@cache
+def transform_settings() -> TransformSettings:
+    return TransformSettings()

@@ -26,14 +26,14 @@ from aws_lambda_powertools import Logger
 
 from media_core.domain.audit import AuditAction
 from media_core.domain.errors import InvalidTransition, MediaRejected, redact
-from media_core.domain.events import DetailType, event_detail
+from media_core.domain.events import Announce, Announcement, DetailType, event_detail
 from media_core.domain.guards import RecordGuard
 from media_core.domain.keys import parse_upload_key, pinned_original_key
 from media_core.domain.models import MediaRecord, Moderation, Original, Status
 from media_core.domain.transfers import StorageError
 from media_core.domain.units import human_bytes
 from media_core.observability import metrics_for
-from media_core.ports import AuditTrail, EventPublisher, MediaRecords, ObjectStorage
+from media_core.ports import AuditTrail, MediaRecords, ObjectStorage, OutboxFlush
 from media_core.processing.objects import Attempt, ObjectCreated
 from media_core.processing.variants import VariantWriter
 from media_core.processing.work import KindProcessor, WorkContext
@@ -50,8 +50,8 @@ class Outcome(StrEnum):
     SUPERSEDED = "superseded"  # the record moved on while we worked (deleted, re-claimed, replaced)
 
 
-class _NullEvents:
-    def publish(self, detail_type: DetailType, detail: dict[str, object]) -> None:
+class _NoRelay:
+    def flush(self) -> None:
         return None
 
 
@@ -67,11 +67,18 @@ class ProcessingPipeline:
     repository: MediaRecords
     store: ObjectStorage
     settings: ProcessorSettings
-    events: EventPublisher = field(default_factory=_NullEvents)
+    relay: OutboxFlush = field(default_factory=_NoRelay)
     audit: AuditTrail | None = None
 
-    def _settled(self, record: MediaRecord, action: AuditAction, detail_type: DetailType) -> None:
-        """Tell the world: an audit entry and an event (both after the record is settled)."""
+    def _announce(self, detail_type: DetailType) -> Announce:
+        """The event a settling write puts in the outbox, in the same transaction."""
+        settings = self.settings
+        return lambda record: Announcement(
+            detail_type, event_detail(record, settings.uploads_bucket, settings.media_bucket)
+        )
+
+    def _settled(self, record: MediaRecord, action: AuditAction) -> None:
+        """After the record is settled: the audit entry, and the outbox relayed to the bus."""
         if self.audit is not None:
             details = (
                 {"reason": record.failure_reason}
@@ -79,9 +86,7 @@ class ProcessingPipeline:
                 else {"variants": sorted(record.variants)}
             )
             self.audit.record(record.media_id, action, f"system:{record.kind.value}-processor", details)
-        self.events.publish(
-            detail_type, event_detail(record, self.settings.uploads_bucket, self.settings.media_bucket)
-        )
+        self.relay.flush()
 
     def handle(
         self,
@@ -162,12 +167,15 @@ class ProcessingPipeline:
                     "failure_reason": None,
                 },
                 guard=RecordGuard(run_id=claimed.run_id),
+                announce=self._announce(DetailType.READY),
             )
         except InvalidTransition:
             writer.discard()
             return Result(Outcome.SUPERSEDED, record.media_id, "record changed while processing")
         self._remove_previous_run(record, ready)
-        self._settled(ready, AuditAction.PROCESSED, DetailType.READY)
+        if result.on_ready is not None:
+            result.on_ready()
+        self._settled(ready, AuditAction.PROCESSED)
         elapsed = round((time.monotonic() - started) * 1000)
         metrics = metrics_for(record.kind)
         metrics.ready(
@@ -244,6 +252,7 @@ class ProcessingPipeline:
                 changes={
                     "original": original,
                     "run_id": run_id,
+                    "claim_attempt": attempt.number,
                     "failure_reason": None,
                     "reprocess_requested": None,
                     **changes,
@@ -272,12 +281,13 @@ class ProcessingPipeline:
                 Status.FAILED,
                 changes={"failure_reason": reason, "variants": {}, "metadata": {}},
                 guard=RecordGuard(run_id=record.run_id),
+                announce=self._announce(DetailType.FAILED),
             )
         except InvalidTransition:
             return Result(Outcome.SUPERSEDED, record.media_id, "record changed while processing")
         self._remove_previous_run(record, failed)
         metrics_for(record.kind).failed()
-        self._settled(failed, AuditAction.FAILED, DetailType.FAILED)
+        self._settled(failed, AuditAction.FAILED)
         logger.info("media failed", media_id=record.media_id, reason=reason)
         return Result(Outcome.FAILED, record.media_id, reason)
 

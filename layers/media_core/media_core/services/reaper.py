@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 from aws_lambda_powertools import Logger
 
 from media_core.domain.errors import InvalidTransition
+from media_core.domain.events import Announcement, DetailType, event_detail
 from media_core.domain.guards import RecordGuard
 from media_core.domain.keys import media_prefix
-from media_core.domain.models import Kind, Status, utc_now
-from media_core.ports import MediaRecords, ObjectStorage, RecordsByStatus
+from media_core.domain.models import Kind, MediaRecord, Status, utc_now
+from media_core.ports import MediaRecords, ObjectStorage, OutboxFlush, RecordsByStatus
 
 logger = Logger(child=True)
 
@@ -38,6 +39,16 @@ class Reaper:
     # How long a record may stay `processing` per kind: the queue's visibility timeout (a retry
     # re-claims and refreshes the record before then) plus the function's timeout, plus margin.
     stuck_after: Mapping[Kind, timedelta]
+    uploads_bucket: str = ""
+    max_receive_count: int = 5
+    relay: OutboxFlush | None = None
+
+    def _limit(self, record: MediaRecord) -> timedelta:
+        """A claim made before the last attempt still has retries due: its message comes back
+        after the visibility timeout, possibly later when the queue is backed up (bounded
+        concurrency). Such a record is given the time of every attempt left, not one."""
+        left = max(1, self.max_receive_count - record.claim_attempt + 1)
+        return self.stuck_after[record.kind] * left
 
     def run(self, now: datetime | None = None) -> ReapReport:
         now = now or utc_now()
@@ -45,8 +56,7 @@ class Reaper:
         examined, failed = 0, []
         for record in self.index.changed_before(Status.PROCESSING, now - shortest):
             examined += 1
-            limit = self.stuck_after[record.kind]
-            if record.updated_at > now - limit or record.run_id is None:
+            if record.updated_at > now - self._limit(record) or record.run_id is None:
                 continue
             reason = (
                 f"processing timed out: no result {_minutes(now - record.updated_at)} after it started "
@@ -58,6 +68,9 @@ class Reaper:
                     Status.FAILED,
                     changes={"failure_reason": reason, "variants": {}},
                     guard=RecordGuard(run_id=record.run_id),
+                    announce=lambda r: Announcement(
+                        DetailType.FAILED, event_detail(r, self.uploads_bucket, self.media_bucket)
+                    ),
                 )
             except InvalidTransition:
                 continue  # it finished (or was re-claimed) meanwhile
@@ -66,4 +79,6 @@ class Reaper:
             )
             logger.warning("reaped stuck record", media_id=record.media_id, reason=reason)
             failed.append(record.media_id)
+        if failed and self.relay is not None:
+            self.relay.flush()
         return ReapReport(examined, failed)

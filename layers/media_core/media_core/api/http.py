@@ -138,11 +138,14 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Logger) -> None
     def _no_route(_: NotFoundError) -> Response[Any]:
         return error_response(HTTPStatus.NOT_FOUND, "not_found", "no such route")
 
-    @app.exception_handler(Exception)
-    def _unexpected(err: Exception) -> Response[Any]:
+    def _internal_error() -> Response[Any]:
         # Never a stack trace in a response; the log has it.
         logger.exception("unhandled error")
         return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "internal_error", "internal error")
+
+    @app.exception_handler(Exception)
+    def _unexpected(_: Exception) -> Response[Any]:
+        return _internal_error()
 
     @app.exception_handler(RequestUnsupportedContentType)
     @app.exception_handler(ValueError)
@@ -151,7 +154,7 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Logger) -> None
         # raises ValueError); the API takes JSON only. Any other ValueError is a bug: 500.
         content_type = app.current_event.headers.get("content-type") or ""
         if not isinstance(err, RequestUnsupportedContentType) and is_json_content_type(content_type):
-            return _unexpected(err)
+            return _internal_error()
         message = f"Content-Type {content_type[:100]!r} is not accepted: send application/json"
         details = [{"field": "Content-Type", "rule": "unsupported_content_type", "message": message}]
         return error_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_type", message, details)

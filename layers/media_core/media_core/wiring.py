@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from media_core.dal.clients import dynamodb_table, events_client, s3_client, sqs_client
+from media_core.dal.clients import dynamodb_table, events_client, s3_client, sqs_client, stepfunctions_client
 from media_core.dal.dynamo.audit import AuditLog
 from media_core.dal.dynamo.duplicates import DuplicateIndex
 from media_core.dal.dynamo.repository import MediaRepository
@@ -13,7 +13,8 @@ from media_core.dal.dynamo.usage import DailyUsage
 from media_core.dal.events import EventBridgePublisher, NullPublisher
 from media_core.dal.queue import WorkQueue
 from media_core.dal.s3 import ObjectStore
-from media_core.ports import EventPublisher
+from media_core.dal.workflows import StepFunctionsRuns
+from media_core.ports import EventPublisher, WorkflowRuns
 from media_core.processing.lifecycle import ProcessingPipeline
 from media_core.services.cleanup import Cleanup
 from media_core.services.deletion import MediaDeleter
@@ -74,6 +75,12 @@ def processing_pipeline() -> ProcessingPipeline:
     )
 
 
+@cache
+def workflow_runs(state_machine_arn: str) -> WorkflowRuns | None:
+    """The segment-parallel transcode's executions; None when no state machine is configured."""
+    return StepFunctionsRuns(stepfunctions_client(), state_machine_arn) if state_machine_arn else None
+
+
 def _deleter(settings: CommonSettings, duplicate_distance: int) -> MediaDeleter:
     return MediaDeleter(
         media_repository(settings.table_name),
@@ -129,6 +136,7 @@ def reset_caches() -> None:
         event_publisher,
         media_management,
         cleanup_job,
+        workflow_runs,
     )
     for module in (aws, settings):
         for value in vars(module).values():

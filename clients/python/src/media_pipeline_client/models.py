@@ -147,6 +147,7 @@ class MediaView(BaseModel):
     original: OriginalView
     owner: str | None
     status: Status
+    streaming: StreamingView | None = None
     tags: list[str]
     updated_at: datetime
     variants: dict[str, VariantView]
@@ -213,6 +214,12 @@ class StoredPart(BaseModel):
     etag: str
     part_number: int
     size: int
+
+
+class StreamingView(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    hls: str | None
+    storyboard: str | None
 
 
 class UploadCreated(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -40,3 +40,8 @@ def sqs_client() -> SQSClient:
 @cache
 def events_client() -> EventBridgeClient:
     return boto3.client("events", config=RETRIES)
+
+
+@cache
+def stepfunctions_client() -> Any:
+    return boto3.client("stepfunctions", config=RETRIES)

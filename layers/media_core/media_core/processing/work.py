@@ -37,6 +37,9 @@ class WorkResult:
     metadata: dict[str, Any]
     sha256: str | None = None
     duplicate_of: list[str] = field(default_factory=list)
+    # Set when the work continues in a workflow (its execution ARN): the record stays `processing`
+    # with `metadata`, and the workflow settles it through the same finish.
+    handoff: str | None = None
 
 
 class KindProcessor(Protocol):

@@ -8,7 +8,7 @@ from media_core.dal.clients import dynamodb_table
 from media_core.dal.dynamo.status_index import StatusIndex
 from media_core.services.reaper import Reaper
 from media_core.settings import reaper_settings
-from media_core.wiring import media_repository, object_store
+from media_core.wiring import media_repository, object_store, workflow_runs
 
 logger = Logger()
 tracer = Tracer()
@@ -19,6 +19,7 @@ reaper = Reaper(
     object_store(),
     settings.media_bucket,
     settings.stuck_after(),
+    workflow_runs(settings.transcode_state_machine_arn),
 )
 
 

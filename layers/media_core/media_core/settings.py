@@ -118,6 +118,8 @@ class AvSettings(ProcessorSettings):
     parallel_transcode_min_seconds: float = Field(default=600, gt=0)
     # The segment-parallel transcode's state machine; empty: single-function path only.
     transcode_state_machine_arn: str = ""
+    # At most this many segment tasks of one video at once (the Map state's MaxConcurrency).
+    transcode_max_concurrency: int = Field(default=100, ge=1, le=10_000)
 
     @property
     def ladder(self) -> tuple[Rung, ...]:
@@ -133,6 +135,8 @@ class ReaperSettings(CommonSettings):
     stuck_image_seconds: int = Field(default=480, gt=0)
     stuck_document_seconds: int = Field(default=480, gt=0)
     stuck_av_seconds: int = Field(default=6600, gt=0)
+    # Records handed to this state machine are reaped only once their execution ended.
+    transcode_state_machine_arn: str = ""
 
     def stuck_after(self) -> dict[Kind, timedelta]:
         av = timedelta(seconds=self.stuck_av_seconds)

@@ -159,6 +159,7 @@ class AvWork:
             {
                 "media_id": record.media_id,
                 "run_id": record.run_id,
+                "owner": record.owner,
                 "bucket": context.bucket,
                 "key": context.key,
             },

@@ -170,6 +170,15 @@ class ProcessingPipeline:
         logger.info("handed off", media_id=claimed.media_id, run_id=claimed.run_id, to=result.handoff)
         return Result(Outcome.HANDED_OFF, claimed.media_id, str(result.handoff))
 
+    def update_run(self, claimed: MediaRecord, metadata: dict[str, object]) -> MediaRecord:
+        """Record progress (a workflow's plan) on a record still `processing` for its run."""
+        return self.repository.transition(
+            claimed,
+            Status.PROCESSING,
+            changes={"metadata": metadata},
+            guard=RecordGuard(run_id=claimed.run_id),
+        )
+
     def current_run(self, media_id: str, run_id: str) -> MediaRecord | None:
         """The record if it is still `processing` for `run_id` (a workflow step checks it owns the run)."""
         record = self.repository.get(media_id)

@@ -159,7 +159,7 @@ class LocalStack:
         )
         self.provisioned = Provisioner(resolver, self.emulator).run()
         self._executions_were = enable_executions()
-        self.state_machines = create_state_machines(resolver, self.emulator, self.template_path.parent)
+        self.state_machines = create_state_machines(resolver, self.emulator, self.repo_root)
         specs = function_specs(resolver, self.repo_root)
         env = {**merged_environment(specs), **self.emulator.environment(), **LOCAL_FUNCTION_ENV}
         self._set_environment(env)

@@ -53,7 +53,7 @@ def restore_executions(previous: bool) -> None:
     default_user_config.setdefault("stepfunctions", {})["execute_state_machine"] = previous
 
 
-def definition_text(resolver: Resolver, logical_id: str, template_dir: Path) -> str:
+def definition_text(resolver: Resolver, logical_id: str, repo_root: Path) -> str:
     """The state machine's definition with `DefinitionSubstitutions` applied (SAM's rule: every
     `${Key}` of the substitutions map is replaced; anything else is left alone)."""
     props = resolver.properties(logical_id)
@@ -61,7 +61,7 @@ def definition_text(resolver: Resolver, logical_id: str, template_dir: Path) -> 
         uri = resolver.resolve(props["DefinitionUri"])
         if not isinstance(uri, str):
             raise ValueError(f"{logical_id}: DefinitionUri must be a local file")
-        text = (template_dir / uri).read_text(encoding="utf-8")
+        text = (repo_root / uri).read_text(encoding="utf-8")  # like CodeUri: relative to the repository
     else:
         text = json.dumps(resolver.resolve(props["Definition"]))
     substitutions = {
@@ -76,7 +76,7 @@ def definition_text(resolver: Resolver, logical_id: str, template_dir: Path) -> 
     return text
 
 
-def create_state_machines(resolver: Resolver, emulator: Emulator, template_dir: Path) -> dict[str, str]:
+def create_state_machines(resolver: Resolver, emulator: Emulator, repo_root: Path) -> dict[str, str]:
     """logical id -> ARN of every state machine in the template."""
     sfn = emulator.client("stepfunctions")
     created: dict[str, str] = {}
@@ -87,7 +87,7 @@ def create_state_machines(resolver: Resolver, emulator: Emulator, template_dir: 
         name = resolver.physical_name(lid)
         args: dict[str, Any] = {
             "name": name,
-            "definition": definition_text(resolver, lid, template_dir),
+            "definition": definition_text(resolver, lid, repo_root),
             "roleArn": f"arn:aws:iam::{resolver.context.account_id}:role/{name}-role",
             "type": str(props.get("Type", "STANDARD")),
         }

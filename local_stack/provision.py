@@ -42,6 +42,10 @@ NOT_NEEDED_PREFIXES = (
     "AWS::Cognito::",
     "AWS::IAM::",
     "AWS::Logs::",
+    # Operations only: alarms, their topic, the dashboard and the WAF act on AWS's own metrics.
+    "AWS::CloudWatch::",
+    "AWS::SNS::",
+    "AWS::WAFv2::",
     "AWS::ApiGateway::",
     "AWS::CloudWatch::",
     "AWS::Events::",

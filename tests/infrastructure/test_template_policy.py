@@ -64,7 +64,12 @@ def test_uploads_abort_stale_multipart_and_expire_unclaimed_originals():
 @pytest.mark.parametrize("queue", sorted(q for q in QUEUES if not q.endswith("DeadLetterQueue")))
 def test_every_work_queue_has_a_dlq_and_a_policy_admitting_only_the_uploads_bucket(queue: str):
     props = QUEUES[queue]
-    assert props["RedrivePolicy"]["maxReceiveCount"] == 3
+    # AWS advises at least 5 receives for Lambda consumers; the processors know the same count
+    assert props["RedrivePolicy"]["maxReceiveCount"] == {"Ref": "MaxReceiveCount"}
+    parameter = TEMPLATE["Parameters"]["MaxReceiveCount"]
+    assert parameter["Default"] >= 5 and parameter["MinValue"] >= 5
+    globals_env = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    assert globals_env["MAX_RECEIVE_COUNT"] == {"Ref": "MaxReceiveCount"}
     assert props["SqsManagedSseEnabled"] is True
     [policy] = [p for p in of_type("AWS::SQS::QueuePolicy").values() if {"Ref": queue} in p["Queues"]]
     [statement] = policy["PolicyDocument"]["Statement"]

@@ -201,7 +201,7 @@ class TestRealTemplate:
             assert attrs["VisibilityTimeout"] == str(template[queue]["Properties"]["VisibilityTimeout"])
             assert json.loads(attrs["RedrivePolicy"]) == {
                 "deadLetterTargetArn": stack.queue_arns[dlq],
-                "maxReceiveCount": 3,
+                "maxReceiveCount": 5,
             }
             assert "Policy" in attrs
         # And identity/IAM/log resources are not provisioned but the stack knows why
@@ -440,7 +440,7 @@ class TestDerivedTemplate:
                 {"Id": "2", "MessageBody": "fail-1"},
             ],
         )
-        # Then the failing one is received maxReceiveCount (3) times, then lands in the DLQ
+        # Then the failing one is received maxReceiveCount (5) times, then lands in the DLQ
         dlq = wait_for(
             lambda: sqs.receive_message(QueueUrl=stack.queues["ImageDeadLetterQueue"], WaitTimeSeconds=1).get(
                 "Messages"
@@ -450,7 +450,7 @@ class TestDerivedTemplate:
         assert [m["Body"] for m in dlq] == ["fail-1"]
         bodies = self._bodies(records)
         assert sorted(bodies[0]) == ["fail-1", "ok-1"]  # one batch (1 s batching window)
-        assert bodies[1:] == [["fail-1"], ["fail-1"]]
+        assert bodies[1:] == [["fail-1"]] * 4
         assert all("s3:TestEvent" not in b for batch in bodies for b in batch)
         # And the records look like Lambda's SQS event
         first = self._invocations(records)[0]
@@ -470,7 +470,7 @@ class TestDerivedTemplate:
             for i in self._invocations(records)[1:]
             for r in i["event"]["Records"]
         ]
-        assert retries == ["2", "3"]
+        assert retries == ["2", "3", "4", "5"]
         # And nothing is left in the source queue
         wait_for(lambda: self._depth(stack, "ImageQueue") == 0)
         records.write_text("", encoding="utf-8")

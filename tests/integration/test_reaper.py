@@ -34,12 +34,16 @@ def reaper() -> Reaper:
 
 
 def claimed(stack: LocalStack, filename: str, content_type: str) -> MediaRecord:
-    """A record claimed by a processor run that wrote one variant and was then stopped."""
+    """A record claimed by a processor run on its last delivery, that wrote one variant and was
+    then stopped (no retry will come)."""
     media_id = start_upload(stack, "erin", filename, content_type, 1000)["media_id"]
     repository = media_repository(stack.tables["MediaTable"])
     record = repository.get(media_id)
     assert record is not None
-    record = repository.transition(record, Status.PROCESSING, changes={"run_id": "run1"})
+    last = reaper_settings().max_receive_count
+    record = repository.transition(
+        record, Status.PROCESSING, changes={"run_id": "run1", "claim_attempt": last}
+    )
     key = f"media/{record.owner}/{media_id}/run1/large.jpg"
     stack.client("s3").put_object(Bucket=stack.buckets["MediaBucket"], Key=key, Body=b"half")
     return record
@@ -99,3 +103,19 @@ def test_the_scheduled_function_runs_the_reaper(stack: LocalStack):
         {"source": "aws.events", "detail-type": "Scheduled Event"}, trigger="test:schedule"
     )
     assert set(result) == {"examined", "failed"} and result["failed"] == []
+
+
+def test_a_record_whose_retry_is_still_due_is_left_alone(stack: LocalStack):
+    # Given a record claimed on its first delivery (four retries are still due), then stopped
+    media_id = start_upload(stack, "erin", "retry.jpg", "image/jpeg", 1000)["media_id"]
+    repository = media_repository(stack.tables["MediaTable"])
+    record = repository.get(media_id)
+    assert record is not None
+    record = repository.transition(record, Status.PROCESSING, changes={"run_id": "run2", "claim_attempt": 1})
+    single = reaper_settings().stuck_after()[record.kind]
+    # When the reaper runs past one attempt's limit, Then the record is not failed
+    assert media_id not in reaper().run(now=utc_now() + single * 2).failed
+    assert status(record).status == Status.PROCESSING
+    # And once every attempt's time has passed, it is
+    assert media_id in reaper().run(now=utc_now() + single * 6).failed
+    assert status(record).status == Status.FAILED

@@ -226,7 +226,7 @@ def reaper(stack: LocalStack, workflows: Any) -> Reaper:
     table = settings.table_name
     return Reaper(
         media_repository(table), StatusIndex(dynamodb_table(table)), object_store(), settings.media_bucket,
-        settings.stuck_after(), workflows,
+        settings.stuck_after(), uploads_bucket=settings.uploads_bucket, workflows=workflows,
     )  # fmt: skip
 
 

@@ -84,6 +84,8 @@ def seaweed_s3(data_dir: Path, bucket: str, timeout: float = 60.0) -> Iterator[S
         f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}",
         f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
         "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", f"-s3.config={identities}",
+        # Iceberg and Lance catalogs off: their fixed ports would collide between parallel servers.
+        "-s3.port.iceberg=0", "-s3.port.lance=0",
         f"-metricsPort={metrics}", "-master.telemetry=false", "-volume.max=5",
         "-master.volumeSizeLimitMB=64",
     ]  # fmt: skip

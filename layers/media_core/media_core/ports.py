@@ -12,7 +12,7 @@ from typing import Any, BinaryIO, Protocol
 
 from media_core.domain.audit import AuditAction, AuditEntry
 from media_core.domain.counters import Counters
-from media_core.domain.events import DetailType
+from media_core.domain.events import Announce, DetailType, PendingEvent
 from media_core.domain.guards import RecordGuard
 from media_core.domain.models import MediaRecord, Moderation, Status
 from media_core.domain.paging import MediaFilter, Page, Position
@@ -31,11 +31,12 @@ class MediaRecords(Protocol):
         changes: Mapping[str, Any] | None = None,
         guard: RecordGuard | None = None,
         clear_expiry: bool = True,
+        announce: Announce | None = None,
     ) -> MediaRecord: ...
     def tombstone(
         self, record: MediaRecord, expires_at: int, changes: Mapping[str, Any] | None = None
     ) -> MediaRecord: ...
-    def purged(self, record: MediaRecord) -> bool: ...
+    def purged(self, record: MediaRecord, announce: Announce | None = None) -> bool: ...
     def update(
         self, record: MediaRecord, changes: Mapping[str, Any], *, demote: MediaRecord | None = None
     ) -> MediaRecord: ...
@@ -118,6 +119,21 @@ class AuditTrail(Protocol):
 
 class EventPublisher(Protocol):
     def publish(self, detail_type: DetailType, detail: dict[str, Any]) -> None: ...
+
+
+class EventBus(Protocol):
+    def deliver(self, detail_type: DetailType, detail: dict[str, Any]) -> bool:
+        """True once the bus accepted the event."""
+        ...
+
+
+class Outbox(Protocol):
+    def pending(self, limit: int) -> list[PendingEvent]: ...
+    def remove(self, event: PendingEvent) -> None: ...
+
+
+class OutboxFlush(Protocol):
+    def flush(self) -> None: ...
 
 
 class DuplicateFinder(Protocol):

@@ -53,6 +53,9 @@ class CommonSettings(BaseSettings):
 
     # Who other users may see: media_core.domain.access.
     moderation_mode: ModerationMode = ModerationMode.PRE
+    # Must match the queues' redrive maxReceiveCount: the last attempt ends the record `failed`,
+    # and the reaper leaves a record alone while a retry is still due.
+    max_receive_count: int = Field(default=5, ge=1)
 
     def max_bytes(self, kind: Kind) -> int:
         return {
@@ -77,8 +80,6 @@ class UploadSettings(CommonSettings):
 
 
 class ProcessorSettings(CommonSettings):
-    # Must match the queue's redrive maxReceiveCount: the last attempt ends the record `failed`.
-    max_receive_count: int = Field(default=3, ge=1)
     # Local scratch space (Lambda: /tmp, up to 10 GB).
     work_dir: str = "/tmp"  # noqa: S108 - Lambda's only writable path
 

@@ -7,6 +7,7 @@ from functools import cache
 from media_core.dal.clients import dynamodb_table, events_client, s3_client, sqs_client, stepfunctions_client
 from media_core.dal.dynamo.audit import AuditLog
 from media_core.dal.dynamo.duplicates import DuplicateIndex
+from media_core.dal.dynamo.outbox import DynamoOutbox
 from media_core.dal.dynamo.repository import MediaRepository
 from media_core.dal.dynamo.status_index import StatusIndex
 from media_core.dal.dynamo.usage import DailyUsage
@@ -14,12 +15,14 @@ from media_core.dal.events import EventBridgePublisher, NullPublisher
 from media_core.dal.queue import WorkQueue
 from media_core.dal.s3 import ObjectStore
 from media_core.dal.workflows import StepFunctionsRuns
-from media_core.ports import EventPublisher, WorkflowRuns
+from media_core.ports import WorkflowRuns
 from media_core.processing.lifecycle import ProcessingPipeline
 from media_core.services.cleanup import Cleanup
 from media_core.services.deletion import MediaDeleter
 from media_core.services.management import MediaManagement
+from media_core.services.outbox_relay import OutboxRelay
 from media_core.services.queries import MediaQueries
+from media_core.services.reaper import Reaper
 from media_core.services.uploads import UploadService
 from media_core.settings import (
     CommonSettings,
@@ -28,6 +31,7 @@ from media_core.settings import (
     manage_settings,
     processor_settings,
     query_settings,
+    reaper_settings,
     upload_settings,
 )
 
@@ -56,9 +60,14 @@ def audit_log() -> AuditLog:
 
 
 @cache
-def event_publisher() -> EventPublisher:
+def event_bus() -> EventBridgePublisher | NullPublisher:
     bus = common_settings().event_bus_name
     return EventBridgePublisher(events_client(), bus) if bus else NullPublisher()
+
+
+@cache
+def outbox_relay() -> OutboxRelay:
+    return OutboxRelay(DynamoOutbox(dynamodb_table(common_settings().table_name)), event_bus())
 
 
 @cache
@@ -71,7 +80,7 @@ def media_queries() -> MediaQueries:
 def processing_pipeline() -> ProcessingPipeline:
     settings = processor_settings()
     return ProcessingPipeline(
-        media_repository(settings.table_name), object_store(), settings, event_publisher(), audit_log()
+        media_repository(settings.table_name), object_store(), settings, outbox_relay(), audit_log()
     )
 
 
@@ -87,7 +96,7 @@ def _deleter(settings: CommonSettings, duplicate_distance: int) -> MediaDeleter:
         object_store(),
         duplicate_index(duplicate_distance),
         audit_log(),
-        event_publisher(),
+        outbox_relay(),
         settings,
     )
 
@@ -120,6 +129,22 @@ def duplicate_index(max_distance: int) -> DuplicateIndex:
     return DuplicateIndex(dynamodb_table(common_settings().table_name), max_distance)
 
 
+@cache
+def reaper() -> Reaper:
+    settings = reaper_settings()
+    return Reaper(
+        media_repository(settings.table_name),
+        StatusIndex(dynamodb_table(settings.table_name)),
+        object_store(),
+        settings.media_bucket,
+        settings.stuck_after(),
+        uploads_bucket=settings.uploads_bucket,
+        max_receive_count=settings.max_receive_count,
+        relay=outbox_relay(),
+        workflows=workflow_runs(settings.transcode_state_machine_arn),
+    )
+
+
 def reset_caches() -> None:
     """For tests and the local stack, which change the environment between invocations."""
     from media_core import settings
@@ -133,10 +158,12 @@ def reset_caches() -> None:
         processing_pipeline,
         duplicate_index,
         audit_log,
-        event_publisher,
+        event_bus,
+        outbox_relay,
         media_management,
         cleanup_job,
         workflow_runs,
+        reaper,
     )
     for module in (aws, settings):
         for value in vars(module).values():

@@ -15,6 +15,7 @@ from media_core.engines.av.probe import probe
 from media_core.engines.av.storyboard import make_storyboard
 from PIL import Image
 
+from tests.support.av_media import AvMedia
 from tests.support.hls_media import HlsMedia, concat, count_video_frames, decode_errors, ffprobe
 
 
@@ -86,6 +87,19 @@ def test_ntsc_frame_rate_stitches_frame_exact(hls_media: HlsMedia, tmp_path: Pat
     media = m3u8.load(str(tmp_path / "hls" / "180p.m3u8"))
     assert float(media.segments[0].duration) == pytest.approx(60 * 1001 / 30000, abs=1e-6)
     assert out.frames == count_video_frames(src)
+    assert decode_errors(tmp_path / "hls" / "master.m3u8") == ""
+
+
+def test_variable_frame_rate_source_is_made_constant_and_stays_in_sync(
+    av_media: AvMedia, tmp_path: Path
+) -> None:
+    src = av_media.vfr_mp4()  # 30 fps for 10 frames, then 10 fps; 3 s
+    info = probe(str(src))
+    out = package_parallel(str(src), info, tmp_path, parse_ladder("240"), segment_s=2.0, gop_s=1.0)
+    fps = m3u8.load(str(tmp_path / "hls" / "master.m3u8")).playlists[0].stream_info.frame_rate
+    assert out.frames == pytest.approx(info.duration_s * fps, abs=1)
+    v, a = ffprobe(tmp_path / "video.mp4", "-show_streams")["streams"]
+    assert float(a["duration"]) == pytest.approx(float(v["duration"]), abs=1 / fps)
     assert decode_errors(tmp_path / "hls" / "master.m3u8") == ""
 
 

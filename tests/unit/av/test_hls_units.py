@@ -183,7 +183,7 @@ def test_task_command_seeks_the_input_and_encodes_every_rung_without_audio(tmp_p
     ss = cmd.index("-ss")
     assert ss < cmd.index("-i") and float(cmd[ss + 1]) == pytest.approx(6.0 - 0.01, abs=1e-6)
     assert cmd[cmd.index("-i") + 1] == "https://bucket/x?sig=1"
-    assert "fps=25/1,split=2" in text and "scale=1280:720" in text and "scale=640:360" in text
+    assert "fps=25/1:start_time=0,split=2" in text and "scale=1280:720" in text and "scale=640:360" in text
     assert cmd.count("-frames:v") == 2 and cmd[cmd.index("-frames:v") + 1] == "150"
     assert cmd.count("-an") == 2 and "-c:a" not in cmd
     assert cmd.count(x264_params(plan.segments)) == 2

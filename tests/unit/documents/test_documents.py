@@ -171,3 +171,20 @@ def test_text_that_is_not_utf8_is_refused() -> None:
     assert (
         reject("caf\xe9 au lait".encode("latin-1"), "txt") == "not UTF-8 text: invalid byte 0xe9 at offset 3"
     )
+
+
+def test_a_zip_whose_end_record_lies_about_its_entry_count_is_refused_before_parsing() -> None:
+    # Given a ZIP of 50 entries whose end-of-central-directory record claims 1
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for i in range(50):
+            archive.writestr(f"f{i}.txt", b"x")
+    data = bytearray(buffer.getvalue())
+    eocd = data.rfind(b"PK\x05\x06")
+    data[eocd + 8 : eocd + 12] = (1).to_bytes(2, "little") * 2  # entries on this disk, and in all
+    # When it is inspected with a limit of 10 entries, Then the real count is what is refused
+    reason = reject(bytes(data), "zip", DocumentLimits(zip_max_entries=10))
+    assert reason.startswith("too many entries") and "more than 10" in reason and "declares 1" in reason

@@ -21,7 +21,11 @@ class NullPublisher:
     """No bus configured: events are dropped (logged at debug)."""
 
     def publish(self, detail_type: DetailType, detail: dict[str, Any]) -> None:
+        self.deliver(detail_type, detail)
+
+    def deliver(self, detail_type: DetailType, detail: dict[str, Any]) -> bool:
         logger.debug("no event bus configured; event dropped", detail_type=detail_type.value)
+        return True
 
 
 @dataclass
@@ -31,8 +35,10 @@ class EventBridgePublisher:
     source: str = EVENT_SOURCE
 
     def publish(self, detail_type: DetailType, detail: dict[str, Any]) -> None:
-        """Best effort after the record is settled: a failure is logged, never raised (the record's
-        state is the source of truth; a retry of the whole message would be a duplicate)."""
+        self.deliver(detail_type, detail)
+
+    def deliver(self, detail_type: DetailType, detail: dict[str, Any]) -> bool:
+        """Put one event on the bus; False (logged) if it was not accepted: the outbox keeps it."""
         try:
             result = self.client.put_events(
                 Entries=[
@@ -49,7 +55,7 @@ class EventBridgePublisher:
             logger.exception(
                 "event not published", detail_type=detail_type.value, media_id=detail.get("media_id")
             )
-            return
+            return False
         if result.get("FailedEntryCount"):
             logger.error(
                 "event refused by the bus",
@@ -57,3 +63,5 @@ class EventBridgePublisher:
                 media_id=detail.get("media_id"),
                 entries=result.get("Entries"),
             )
+            return False
+        return True

@@ -114,6 +114,7 @@ class MediaRecord(BaseModel):
     failure_reason: str | None = None
     # The processing run that owns the record while `processing`; its variants live under it.
     run_id: str | None = None
+    claim_attempt: int = 1  # the delivery attempt that claimed the current run
     # Set by a reprocess request; the next claim of the settled record accepts it once.
     reprocess_requested: str | None = None
     # A deleted record whose objects are not all removed yet: the cleanup job finishes the job.

@@ -33,6 +33,18 @@ class ImageWork:
             context.read_original(), declared_content_type=record.original.content_type, limits=self.limits
         )
         variants = store_rendered(context.variants, processed.variants)
+        previous = record.original.sha256
+        if previous:
+            # A replacement (or a reprocess): the fingerprint of the bytes it held no longer
+            # describes this record, so it must not make later uploads "duplicates" of it.
+            phash = record.metadata.get("phash")
+            self.duplicates.unregister(
+                record.owner, record.media_id, previous, int(str(phash), 16) if phash else None
+            )
         duplicate_of = self.duplicates.find(record.owner, record.media_id, processed.sha256, processed.phash)
-        self.duplicates.register(record.owner, record.media_id, processed.sha256, processed.phash)
-        return WorkResult(variants, processed.metadata, processed.sha256, duplicate_of)
+
+        def register() -> None:
+            # Only once this run is the record's: a superseded or deleted run leaves no entries.
+            self.duplicates.register(record.owner, record.media_id, processed.sha256, processed.phash)
+
+        return WorkResult(variants, processed.metadata, processed.sha256, duplicate_of, on_ready=register)

@@ -26,14 +26,14 @@ from aws_lambda_powertools import Logger
 
 from media_core.domain.audit import AuditAction
 from media_core.domain.errors import InvalidTransition, MediaRejected, redact
-from media_core.domain.events import DetailType, event_detail
+from media_core.domain.events import Announce, Announcement, DetailType, event_detail
 from media_core.domain.guards import RecordGuard
 from media_core.domain.keys import media_prefix, parse_upload_key, pinned_original_key
 from media_core.domain.models import MediaRecord, Moderation, Original, Status
 from media_core.domain.transfers import StorageError
 from media_core.domain.units import human_bytes
 from media_core.observability import metrics_for
-from media_core.ports import AuditTrail, EventPublisher, MediaRecords, ObjectStorage
+from media_core.ports import AuditTrail, MediaRecords, ObjectStorage, OutboxFlush
 from media_core.processing.objects import Attempt, ObjectCreated
 from media_core.processing.variants import VariantWriter
 from media_core.processing.work import KindProcessor, WorkContext, WorkResult
@@ -51,8 +51,8 @@ class Outcome(StrEnum):
     HANDED_OFF = "handed_off"  # a workflow (the segment-parallel transcode) settles the record later
 
 
-class _NullEvents:
-    def publish(self, detail_type: DetailType, detail: dict[str, object]) -> None:
+class _NoRelay:
+    def flush(self) -> None:
         return None
 
 
@@ -68,11 +68,18 @@ class ProcessingPipeline:
     repository: MediaRecords
     store: ObjectStorage
     settings: ProcessorSettings
-    events: EventPublisher = field(default_factory=_NullEvents)
+    relay: OutboxFlush = field(default_factory=_NoRelay)
     audit: AuditTrail | None = None
 
-    def _settled(self, record: MediaRecord, action: AuditAction, detail_type: DetailType) -> None:
-        """Tell the world: an audit entry and an event (both after the record is settled)."""
+    def _announce(self, detail_type: DetailType) -> Announce:
+        """The event a settling write puts in the outbox, in the same transaction."""
+        settings = self.settings
+        return lambda record: Announcement(
+            detail_type, event_detail(record, settings.uploads_bucket, settings.media_bucket)
+        )
+
+    def _settled(self, record: MediaRecord, action: AuditAction) -> None:
+        """After the record is settled: the audit entry, and the outbox relayed to the bus."""
         if self.audit is not None:
             details = (
                 {"reason": record.failure_reason}
@@ -80,9 +87,7 @@ class ProcessingPipeline:
                 else {"variants": sorted(record.variants)}
             )
             self.audit.record(record.media_id, action, f"system:{record.kind.value}-processor", details)
-        self.events.publish(
-            detail_type, event_detail(record, self.settings.uploads_bucket, self.settings.media_bucket)
-        )
+        self.relay.flush()
 
     def handle(
         self,
@@ -194,7 +199,7 @@ class ProcessingPipeline:
         started: float | None = None,
     ) -> Result:
         """Settle a run `ready` (conditional on still owning it): the one finish every path uses.
-        Superseded: the run's objects (`writer`'s, or its whole prefix) are removed."""
+        Superseded: the run's objects (`writer`'s, and its whole prefix) are removed."""
         assert claimed.run_id is not None
         original = claimed.original.model_copy(update={"sha256": result.sha256 or claimed.original.sha256})
         try:
@@ -209,12 +214,15 @@ class ProcessingPipeline:
                     "failure_reason": None,
                 },
                 guard=RecordGuard(run_id=claimed.run_id),
+                announce=self._announce(DetailType.READY),
             )
         except InvalidTransition:
             self._discard_run(claimed, writer)
             return Result(Outcome.SUPERSEDED, claimed.media_id, "record changed while processing")
         self._remove_previous_run(claimed, ready)
-        self._settled(ready, AuditAction.PROCESSED, DetailType.READY)
+        if result.on_ready is not None:
+            result.on_ready()
+        self._settled(ready, AuditAction.PROCESSED)
         elapsed = round((time.monotonic() - (started if started is not None else time.monotonic())) * 1000)
         metrics = metrics_for(claimed.kind)
         metrics.ready(
@@ -232,10 +240,8 @@ class ProcessingPipeline:
         if writer is not None:
             writer.discard()
         if claimed.run_id:
-            self.store.delete_prefix(
-                self.settings.media_bucket,
-                f"{media_prefix(claimed.owner, claimed.media_id)}{claimed.run_id}/",
-            )
+            prefix = f"{media_prefix(claimed.owner, claimed.media_id)}{claimed.run_id}/"
+            self.store.delete_prefix(self.settings.media_bucket, prefix)
 
     def _size_rejection(self, record: MediaRecord, event: ObjectCreated) -> str | None:
         limit = self.settings.max_bytes(record.kind)
@@ -305,6 +311,7 @@ class ProcessingPipeline:
                 changes={
                     "original": original,
                     "run_id": run_id,
+                    "claim_attempt": attempt.number,
                     "failure_reason": None,
                     "reprocess_requested": None,
                     **changes,
@@ -333,12 +340,13 @@ class ProcessingPipeline:
                 Status.FAILED,
                 changes={"failure_reason": reason, "variants": {}, "metadata": {}},
                 guard=RecordGuard(run_id=record.run_id),
+                announce=self._announce(DetailType.FAILED),
             )
         except InvalidTransition:
             return Result(Outcome.SUPERSEDED, record.media_id, "record changed while processing")
         self._remove_previous_run(record, failed)
         metrics_for(record.kind).failed()
-        self._settled(failed, AuditAction.FAILED, DetailType.FAILED)
+        self._settled(failed, AuditAction.FAILED)
         logger.info("media failed", media_id=record.media_id, reason=reason)
         return Result(Outcome.FAILED, record.media_id, reason)
 

@@ -37,6 +37,9 @@ class WorkResult:
     metadata: dict[str, Any]
     sha256: str | None = None
     duplicate_of: list[str] = field(default_factory=list)
+    # Side effects that only make sense if this run's result is the record's: run by the
+    # lifecycle after the ready write commits, never for a run that was superseded or deleted.
+    on_ready: Callable[[], None] | None = None
     # Set when the work continues in a workflow (its execution ARN): the record stays `processing`
     # with `metadata`, and the workflow settles it through the same finish.
     handoff: str | None = None

@@ -12,10 +12,10 @@ from aws_lambda_powertools import Logger
 
 from media_core.domain.audit import AuditAction
 from media_core.domain.errors import InvalidTransition
-from media_core.domain.events import DetailType, event_detail
+from media_core.domain.events import Announcement, DetailType, event_detail
 from media_core.domain.keys import media_prefix, originals_prefix
 from media_core.domain.models import MediaRecord, Status, utc_now
-from media_core.ports import AuditTrail, DuplicateFinder, EventPublisher, MediaRecords, ObjectStorage
+from media_core.ports import AuditTrail, DuplicateFinder, MediaRecords, ObjectStorage, OutboxFlush
 from media_core.settings import CommonSettings
 
 logger = Logger(child=True)
@@ -27,7 +27,7 @@ class MediaDeleter:
     store: ObjectStorage
     duplicates: DuplicateFinder
     audit: AuditTrail
-    events: EventPublisher
+    relay: OutboxFlush
     settings: CommonSettings
 
     def delete(self, record: MediaRecord, actor: str, reason: str = "deleted by request") -> None:
@@ -44,16 +44,11 @@ class MediaDeleter:
         elif not record.purge_pending:
             return
         self.remove_objects(record)
-        if self.repository.purged(record):
+        deleted = announced.model_copy(update={"status": Status.DELETED, "purge_pending": False})
+        detail = event_detail(deleted, self.settings.uploads_bucket, self.settings.media_bucket)
+        if self.repository.purged(record, lambda _: Announcement(DetailType.DELETED, detail)):
             self.audit.record(record.media_id, AuditAction.DELETED, actor, {"reason": reason})
-            self.events.publish(
-                DetailType.DELETED,
-                event_detail(
-                    announced.model_copy(update={"status": Status.DELETED, "purge_pending": False}),
-                    self.settings.uploads_bucket,
-                    self.settings.media_bucket,
-                ),
-            )
+            self.relay.flush()
 
     def remove_objects(self, record: MediaRecord) -> None:
         if record.upload_id:

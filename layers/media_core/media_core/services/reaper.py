@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 from aws_lambda_powertools import Logger
 
 from media_core.domain.errors import InvalidTransition
+from media_core.domain.events import Announcement, DetailType, event_detail
 from media_core.domain.guards import RecordGuard
 from media_core.domain.keys import media_prefix
 from media_core.domain.models import Kind, MediaRecord, Status, utc_now
-from media_core.ports import MediaRecords, ObjectStorage, RecordsByStatus, WorkflowRuns
+from media_core.ports import MediaRecords, ObjectStorage, OutboxFlush, RecordsByStatus, WorkflowRuns
 
 logger = Logger(child=True)
 
@@ -43,6 +44,9 @@ class Reaper:
     # How long a record may stay `processing` per kind: the queue's visibility timeout (a retry
     # re-claims and refreshes the record before then) plus the function's timeout, plus margin.
     stuck_after: Mapping[Kind, timedelta]
+    uploads_bucket: str = ""
+    max_receive_count: int = 5
+    relay: OutboxFlush | None = None
     workflows: WorkflowRuns | None = field(default=None)
 
     @staticmethod
@@ -61,6 +65,13 @@ class Reaper:
         ended = "does not exist" if status is None else f"ended {status}"
         return f"processing failed: the transcode workflow {ended} without settling the record"
 
+    def _limit(self, record: MediaRecord) -> timedelta:
+        """A claim made before the last attempt still has retries due: its message comes back
+        after the visibility timeout, possibly later when the queue is backed up (bounded
+        concurrency). Such a record is given the time of every attempt left, not one."""
+        left = max(1, self.max_receive_count - record.claim_attempt + 1)
+        return self.stuck_after[record.kind] * left
+
     def run(self, now: datetime | None = None) -> ReapReport:
         now = now or utc_now()
         shortest = min(self.stuck_after.values())
@@ -75,8 +86,7 @@ class Reaper:
                     continue
                 reason = workflow_reason
             else:
-                limit = self.stuck_after[record.kind]
-                if record.updated_at > now - limit:
+                if record.updated_at > now - self._limit(record):
                     continue
                 reason = (
                     f"processing timed out: no result {_minutes(now - record.updated_at)} after it started "
@@ -88,6 +98,9 @@ class Reaper:
                     Status.FAILED,
                     changes={"failure_reason": reason, "variants": {}},
                     guard=RecordGuard(run_id=record.run_id),
+                    announce=lambda r: Announcement(
+                        DetailType.FAILED, event_detail(r, self.uploads_bucket, self.media_bucket)
+                    ),
                 )
             except InvalidTransition:
                 continue  # it finished (or was re-claimed) meanwhile
@@ -96,4 +109,6 @@ class Reaper:
             )
             logger.warning("reaped stuck record", media_id=record.media_id, reason=reason)
             failed.append(record.media_id)
+        if failed and self.relay is not None:
+            self.relay.flush()
         return ReapReport(examined, failed)

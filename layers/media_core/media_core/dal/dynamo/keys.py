@@ -12,6 +12,7 @@ Item layout (one table):
   pk=MEDIA#{id}  sk=AUDIT#{at}#{uuid}                               the audit trail
   pk=DUP#{owner}#sha256#{hex} | DUP#{owner}#phash#{band}  sk={id}   the duplicate index
   pk=QUOTA#{owner}  sk=DAY#{yyyy-mm-dd}                             bytes started per day
+  pk=OUTBOX  sk={at}#{media_id}#{uuid}  detail_type, detail        events not yet on the bus
 
 Entity galleries belong to the entity's owner: the partition carries the owner, so nobody can
 add to, reorder or demote another user's gallery (there is no shared `ENTITY#{type}#{id}`).
@@ -86,6 +87,13 @@ def duplicate_exact_pk(owner: str, sha256: str) -> str:
 
 def duplicate_band_pk(owner: str, band: str) -> str:
     return f"DUP#{owner}#phash#{band}"
+
+
+OUTBOX_PK = "OUTBOX"
+
+
+def outbox_key(at: str, media_id: str, unique: str) -> dict[str, str]:
+    return {"pk": OUTBOX_PK, "sk": f"{at}#{media_id}#{unique}"}
 
 
 def quota_day_key(owner: str, day: str) -> dict[str, str]:

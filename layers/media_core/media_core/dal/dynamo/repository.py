@@ -10,9 +10,12 @@ condition writes neither, and concurrent changes never lose an update.
 
 from __future__ import annotations
 
+import json
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import ConditionBase, Key
@@ -31,6 +34,7 @@ from media_core.dal.dynamo.keys import (
     index_attributes,
     item_to_record,
     moderation_partition,
+    outbox_key,
     owner_partition,
     record_key,
     record_to_item,
@@ -41,14 +45,28 @@ from media_core.dal.dynamo.keys import (
 from media_core.dal.dynamo.paging import checked_position
 from media_core.domain.counters import Counters, counter_delta, stored_bytes
 from media_core.domain.errors import Conflict, InvalidTransition
+from media_core.domain.events import Announce
 from media_core.domain.guards import RecordGuard
-from media_core.domain.models import ALLOWED_TRANSITIONS, Kind, MediaRecord, Moderation, Status, utc_now
+from media_core.domain.models import (
+    ALLOWED_TRANSITIONS,
+    Kind,
+    MediaRecord,
+    Moderation,
+    Status,
+    iso_timestamp,
+    utc_now,
+)
 from media_core.domain.paging import MediaFilter, Page, Position
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 _TRANSACTION_ATTEMPTS = 8
+OUTBOX_RETENTION = timedelta(days=14)
+
+
+class _AlreadyDone(Exception):
+    pass
 
 
 class MediaRepository:
@@ -91,6 +109,20 @@ class MediaRepository:
                     raise
                 time.sleep(random.uniform(0, 0.02 * 2**attempt))  # noqa: S311 - jitter, not crypto
 
+    def _outbox_put(self, announce: Announce | None, record: MediaRecord) -> list[dict[str, Any]]:
+        """The event the write causes, stored with it: it reaches the bus even if we die next."""
+        if announce is None:
+            return []
+        announcement = announce(record)
+        now = utc_now()
+        item = {
+            **outbox_key(iso_timestamp(now), record.media_id, uuid.uuid4().hex),
+            "detail_type": announcement.detail_type.value,
+            "detail": json.dumps(announcement.detail, separators=(",", ":"), default=str),
+            "expires_at": int((now + OUTBOX_RETENTION).timestamp()),
+        }
+        return [{"Put": {"TableName": self._name, "Item": serialize(item)}}]
+
     def _record_update(self, record: MediaRecord, expression: Expression) -> dict[str, Any]:
         return {"Update": expression.item(self._name, serialize(record_key(record.media_id)))}
 
@@ -121,6 +153,7 @@ class MediaRepository:
         changes: Mapping[str, Any] | None = None,
         guard: RecordGuard | None = None,
         clear_expiry: bool = True,
+        announce: Announce | None = None,
     ) -> MediaRecord:
         """Move `record` to status `to`, only if the stored status is one of `expected` (default:
         the record's current status), the transition is allowed and `guard` holds. The counters
@@ -159,6 +192,7 @@ class MediaRepository:
         items = [
             self._record_update(record, expression),
             *self._stats_updates(record.owner, counter_delta(record, updated)),
+            *self._outbox_put(announce, updated.model_copy(update={"version": record.version + 1})),
         ]
         self._transact(items, lost)
         stored = self.get(record.media_id)
@@ -169,14 +203,14 @@ class MediaRepository:
     ) -> MediaRecord:
         """Mark `record` deleted (conditional on its current state), out of every index and the
         counters; the item itself stays until `expires_at` (TTL) so a repeated delete is answered
-        and the audit trail keeps its owner. Raises InvalidTransition if the record changed."""
+        and the audit trail keeps its owner. It keeps its variants until `purged()`, so a resumed
+        delete still announces their keys. Raises InvalidTransition if the record changed."""
         if Status.DELETED not in ALLOWED_TRANSITIONS[record.status]:
             raise InvalidTransition(f"cannot move media from {record.status.value} to deleted")
         updated = record.model_copy(
             update={
                 "status": Status.DELETED,
                 "updated_at": utc_now(),
-                "variants": {},
                 "purge_pending": True,
                 **(changes or {}),
             }
@@ -185,7 +219,6 @@ class MediaRepository:
         expression = Expression()
         expression.set("status", Status.DELETED.value)
         expression.set("updated_at", dumped["updated_at"])
-        expression.set("variants", {})
         for name in changes or {}:
             expression.set(name, dumped[name])
         expression.set("stats_bytes", 0)
@@ -208,22 +241,23 @@ class MediaRepository:
         )
         return updated
 
-    def purged(self, record: MediaRecord) -> bool:
-        """A tombstone's objects are all gone: it leaves ByStatus. False if that was done already
-        (so exactly one caller goes on to announce the deletion)."""
+    def purged(self, record: MediaRecord, announce: Announce | None = None) -> bool:
+        """A tombstone's objects are all gone: it leaves ByStatus and forgets its variants, and
+        `announce`'s event goes to the outbox in the same transaction. False if that was done
+        already (so the deletion is announced once)."""
         expression = Expression()
         expression.set("purge_pending", False)
+        expression.set("variants", {})
         expression.remove("status_pk")
         expression.remove("status_sk")
         expression.exists()
         expression.equals("status", Status.DELETED.value)
         expression.equals("purge_pending", True)
+        update = {"Update": expression.item(self._name, serialize(record_key(record.media_id)))}
         try:
-            self._client.update_item(**expression.item(self._name, serialize(record_key(record.media_id))))
-        except ClientError as err:
-            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+            self._transact([update, *self._outbox_put(announce, record)], lambda: _AlreadyDone())
+        except _AlreadyDone:
+            return False
         return True
 
     def update(

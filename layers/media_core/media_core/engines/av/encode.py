@@ -2,8 +2,10 @@
 
 One ffmpeg process per task: input seeking (`-ss start -i SRC`, accurate: frames before `start`
 are decoded and dropped), the `fps` filter puts frames on the plan's exact grid (constant rate, so
-frame n is at n/fps everywhere), `split` feeds one scaler + libx264 per rung, and each output stops
-after exactly the planned number of frames (the last task reads to the end of the source).
+frame n is at n/fps everywhere; `start_time=0` pads a range whose first source frame comes late,
+as in variable-rate clips, so every range starts at its own time 0 and the init segments match),
+`split` feeds one scaler + libx264 per rung, and each output stops after exactly the planned
+number of frames (the last task reads to the end of the source).
 
 x264 settings are identical for every task and rung size: closed fixed GOPs (`keyint = min-keyint
 = gop`, `scenecut=0`, `open-gop=0`, `stitchable=1`), so every range starts with an IDR, segment
@@ -106,9 +108,16 @@ class TaskResult:
         return cls(int(d["first"]), int(d["count"]), parts, float(d.get("elapsed_s", 0.0)))
 
 
+VBV_INIT = 0.5  # initial VBV fullness (x264 default 0.9): see x264_params
+
+
 def x264_params(plan: SegmentPlan) -> str:
+    """Closed fixed GOPs, and `vbv-init=0.5`: every task starts with a fresh VBV buffer, and with
+    x264's default 0.9 fill each 6 s segment could overspend ~0.9 s worth of the cap. Half a buffer
+    (with a 1 s buffer, ladder.VBV_BUFFER_S) kept the stitched 1080p stream at the cap: parallel vs
+    single-pass bitrate 0.996 (was 1.098 with a 2 s buffer and the default fill; bench_hls.py)."""
     g = plan.gop_frames
-    return f"keyint={g}:min-keyint={g}:scenecut=0:open-gop=0:stitchable=1"
+    return f"keyint={g}:min-keyint={g}:scenecut=0:open-gop=0:stitchable=1:vbv-init={VBV_INIT}"
 
 
 def video_encode_args(rendition: Rendition, plan: SegmentPlan, settings: TranscodeOptions) -> list[str]:
@@ -170,7 +179,7 @@ def task_command(
     args += ["-i", source]
     n = len(renditions)
     labels = "".join(f"[s{i}]" for i in range(n))
-    graph = [f"[0:{plan.video_index}]fps={segs.fps_num}/{segs.fps_den},split={n}{labels}"]
+    graph = [f"[0:{plan.video_index}]fps={segs.fps_num}/{segs.fps_den}:start_time=0,split={n}{labels}"]
     for i, r in enumerate(renditions):
         graph.append(f"[s{i}]scale={r.width}:{r.height}:flags=bicubic,setsar=1[v{i}]")
     args += ["-filter_complex", ";".join(graph)]

@@ -15,6 +15,7 @@ from media_core.engines.documents.limits import DocumentLimits
 __all__ = ["human_bytes", "inspect_docx", "inspect_zip", "open_zip"]
 
 _EOCD = b"PK\x05\x06"
+_CENTRAL = b"PK\x01\x02"
 _ARCHIVE_SUFFIXES = (".zip", ".gz", ".tgz", ".7z", ".rar", ".tar", ".bz2", ".xz", ".jar")
 _XML_READ_CAP = 256 * 1024  # docProps files are a few hundred bytes
 
@@ -37,11 +38,31 @@ def _declared_entries(data: bytes) -> int | None:
     return None if count == 0xFFFF else count
 
 
+def _directory_headers(data: bytes, limit: int) -> int:
+    """Central directory headers actually present (at most limit + 1 are counted). The EOCD's
+    count can lie, and zipfile would then parse a directory of any size: count the signatures
+    from where the directory starts instead (a signature inside file data only over-counts)."""
+    at = data.rfind(_EOCD, max(0, len(data) - 65_557))
+    start = int.from_bytes(data[at + 16 : at + 20], "little") if at >= 0 and at + 20 <= len(data) else 0
+    start = start if start < len(data) else 0
+    count, position = 0, data.find(_CENTRAL, start)
+    while position >= 0 and count <= limit:
+        count += 1
+        position = data.find(_CENTRAL, position + 46)  # a header is at least 46 bytes
+    return count
+
+
 def open_zip(data: bytes, limits: DocumentLimits, what: str = "ZIP") -> zipfile.ZipFile:
     declared = _declared_entries(data)
     if declared is not None and declared > limits.zip_max_entries:
         raise MediaRejected(
             f"too many entries: the {what} declares {declared} (limit {limits.zip_max_entries})"
+        )
+    present = _directory_headers(data, limits.zip_max_entries)
+    if present > limits.zip_max_entries:
+        raise MediaRejected(
+            f"too many entries: the {what} holds more than {limits.zip_max_entries} "
+            f"(it declares {declared if declared is not None else 'a ZIP64 count'})"
         )
     try:
         return zipfile.ZipFile(io.BytesIO(data))

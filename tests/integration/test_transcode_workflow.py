@@ -258,3 +258,24 @@ def test_the_reaper_fails_a_run_whose_execution_ended_without_settling(
         assert stored is not None and stored.status == Status.FAILED
         assert stored.failure_reason is not None and why in stored.failure_reason
         assert media_objects(stack, reaped.media_id) == []
+
+
+def test_a_container_longer_than_its_video_stream_still_stitches(stack: LocalStack, tmp_path: Path):
+    # Given a Matroska file whose container duration is a frame longer than its video (the audio
+    # ends later): the planned last segment holds a frame the stream does not have
+    path = tmp_path / "tail.mkv"
+    ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=36",
+        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=36",
+        *X264, *AAC, "-shortest", "-f", "matroska", str(path),
+    )  # fmt: skip
+    info = probe(str(path))
+    assert round(info.duration_s * 25) > count_video_frames(path) == 900
+    media_id, _ = start(stack, path)
+    body = wait_settled(stack, "alice", media_id, timeout=300)
+    # Then the record is ready with the segments the stream really has, every frame in the MP4
+    assert body["status"] == "ready", body
+    assert body["metadata"]["transcode"]["segments"] == 6
+    mp4 = tmp_path / "tail.mp4"
+    mp4.write_bytes(download(body["variants"]["mp4"]["url"]))
+    assert count_video_frames(mp4) == 900

@@ -244,6 +244,12 @@ class TranscodeWorkflow:
                 )
                 put_tree(self._writer(job), out, HLS_DIR)
         except MediaRejected as err:
+            if self._ended_early(plan, task):
+                # The container said a little more than the stream has (a frame or two): the last
+                # range is empty, as the single path's "ran out" case. The assembler drops it.
+                self._put_json(job, f"task_{task.first:05d}", {"empty": True})
+                logger.info("last segment empty: the stream ended early", media_id=job.media_id)
+                return {"first": task.first, "count": task.count, "elapsed_s": 0.0, "empty": True}
             raise SegmentRejected(f"{where}: {err.message}") from err
         except RunSuperseded:
             raise
@@ -251,6 +257,19 @@ class TranscodeWorkflow:
             raise SegmentFailed(f"{where}: {type(err).__name__}: {err}") from err
         self._put_json(job, f"task_{task.first:05d}", result.to_dict())
         return {"first": task.first, "count": task.count, "elapsed_s": round(result.elapsed_s, 3)}
+
+    @staticmethod
+    def _ended_early(plan: HlsPlan, task: Task) -> bool:
+        """The last task, one segment no longer than a GOP: the stream may just end before it."""
+        segs = plan.segments.segments
+        last = segs[-1]
+        return task.first == last.index and task.count == 1 and last.frames <= plan.segments.gop_frames
+
+    @staticmethod
+    def _without_last_segment(plan: HlsPlan) -> HlsPlan:
+        data = plan.to_dict()
+        data["segments"] = {**data["segments"], "total_frames": plan.segments.segments[-1].start_frame}
+        return HlsPlan.from_dict(data)
 
     # ------------------------------------------------------------------ audio
     def audio(self, event: dict[str, Any], remaining_s: Callable[[], float]) -> dict[str, Any]:
@@ -279,7 +298,10 @@ class TranscodeWorkflow:
         plan = HlsPlan.from_dict(event["plan"])
         claimed = self._owned(job)
         tasks = plan.tasks()
-        results = [TaskResult.from_dict(self._get_json(job, f"task_{t.first:05d}")) for t in tasks]
+        answers = [self._get_json(job, f"task_{t.first:05d}") for t in tasks]
+        if answers and answers[-1].get("empty") and len(plan.segments.segments) > 1:
+            plan, answers = self._without_last_segment(plan), answers[:-1]
+        results = [TaskResult.from_dict(a) for a in answers]
         audio = AudioRendition.from_dict(self._get_json(job, "audio")) if plan.audio is not None else None
         writer = self._writer(job)
         source = self._source(job)

@@ -7,6 +7,7 @@ import logging
 import socket
 import threading
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 import requests
@@ -35,7 +36,37 @@ class _SerializedDynamoDB:
             return list(self._app(environ, start_response))
 
 
+def answer_post_objects_as_s3() -> None:
+    """S3 answers a presigned POST (browser form upload) with the object's `ETag` and its
+    `Location`, with the bucket's CORS headers (ETag exposed); moto answers 204 with neither, and
+    Uppy waits for the ETag forever. This wraps moto's form-upload handler to add them
+    (idempotent: applied once per process)."""
+    from moto.s3.responses import S3Response
+
+    original = S3Response._bucket_response_post
+    if getattr(original, "answers_as_s3", False):
+        return
+
+    def post_with_etag(self: Any, request: Any, bucket_name: str) -> Any:
+        status, headers, body = original(self, request, bucket_name)
+        if self.data.get("Action") != "PutObject" or int(status) >= 300 or "key" not in self.querystring:
+            return status, headers, body
+        key = self.querystring["key"][0]
+        stored = self.backend.get_object(bucket_name, key)
+        if stored is None:  # pragma: no cover - moto just stored it
+            return status, headers, body
+        host = str(getattr(request, "host_url", "")).rstrip("/")
+        location = f"{host}/{bucket_name}/{quote(key)}"
+        # moto adds only Allow-Origin to this answer: the bucket's CORS rule (Expose-Headers) too.
+        cors = self._get_cors_headers_other()
+        return status, {**headers, **cors, "ETag": stored.etag, "Location": location}, body
+
+    post_with_etag.answers_as_s3 = True  # type: ignore[attr-defined]
+    S3Response._bucket_response_post = post_with_etag  # type: ignore[method-assign]
+
+
 def _moto_server_class() -> Any:
+    answer_post_objects_as_s3()
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,

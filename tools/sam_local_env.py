@@ -12,7 +12,8 @@ SAM CLI (1.170, samcli/local/lambdafn/env_vars.py) applies an --env-vars entry O
 the template declares for that function; AWS_ENDPOINT_URL, S3_ADDRESSING_STYLE and the Powertools
 switches are not declared in template.yaml (they must not be in AWS), so SAM would drop them. Hence
 --template-out: a copy of the template (the built one by default, as `sam local` would use) that
-declares them in Globals, for `sam local ... -t` that file. See docs/sam-local.md.
+declares every variable of the file on its function, for `sam local ... -t` that file.
+See docs/sam-local.md.
 """
 
 from __future__ import annotations
@@ -105,26 +106,35 @@ def env_vars(
     return {**dict(sorted(per_function.items())), "Parameters": dict(sorted(shared.items()))}
 
 
-def sam_local_template(template_path: Path, extra: Mapping[str, str]) -> dict[str, Any]:
-    """template_path with `extra` declared in Globals.Function.Environment (so SAM lets --env-vars
-    set them) and local paths made absolute (so the copy can live anywhere)."""
+def sam_local_template(template_path: Path, document: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    """template_path with every variable of `document` declared on its function (SAM applies
+    --env-vars only to declared variables; values the template sets stay as they are), and local
+    paths made absolute so the copy can live anywhere. Declaring all of them, not only the
+    emulator's, also covers a build older than template.yaml."""
     template = load_template(template_path)
     base = template_path.resolve().parent
-    variables = (
-        template.setdefault("Globals", {})
-        .setdefault("Function", {})
-        .setdefault("Environment", {})
-        .setdefault("Variables", {})
-    )
-    for key, value in extra.items():
-        variables.setdefault(key, value)
-    for resource in (template.get("Resources") or {}).values():
-        props = resource.get("Properties") or {}
+    for lid, resource in (template.get("Resources") or {}).items():
+        props = resource.setdefault("Properties", {})
+        if resource.get("Type") == FUNCTION_TYPE and lid in document:
+            variables = props.setdefault("Environment", {}).setdefault("Variables", {})
+            for key, value in document[lid].items():
+                variables.setdefault(key, value)
         for prop in _PATH_PROPERTIES:
             uri = props.get(prop)
             if isinstance(uri, str) and "://" not in uri and not Path(uri).is_absolute():
                 props[prop] = str((base / uri).resolve())
     return template
+
+
+def template_source(template: Path, repo_root: Path = REPO_ROOT) -> tuple[Path, str]:
+    """The built template when there is one (its layers are laid out for Lambda), else the source;
+    and a note for the user when that choice needs one."""
+    built = repo_root / BUILT_TEMPLATE
+    if not built.is_file():
+        return template, " (not built: run `make build` first, the layers need it)"
+    if built.stat().st_mtime < template.stat().st_mtime:
+        return built, f" (older than {template.name}: run `make build` again)"
+    return built, ""
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -161,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help=f"also write the template for `sam local -t` (from {BUILT_TEMPLATE} when built)",
     )
+    parser.add_argument("--template-source", type=Path, default=None, help="derive --template-out from this")
     args = parser.parse_args(argv)
     document = env_vars(args.template, port=args.port, host=args.host, api_port=args.api_port)
     _write_json(args.out, document)
@@ -168,14 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"wrote {args.out} ({len(document) - 1} functions, AWS_ENDPOINT_URL=http://{args.host}:{args.port})"
     )
     if args.template_out is not None:
-        built = REPO_ROOT / BUILT_TEMPLATE
-        source = built if built.is_file() else args.template
-        extra = {k: v for k, v in document["Parameters"].items() if k in emulator_environment("")}
-        _write_json(args.template_out, sam_local_template(source, extra))
-        note = (
-            "" if source == built else f" (not built: run `make build` first for the layers; from {source})"
-        )
-        print(f"wrote {args.template_out} from {source.relative_to(REPO_ROOT)}{note}")
+        source, note = (args.template_source, "") if args.template_source else template_source(args.template)
+        _write_json(args.template_out, sam_local_template(source, document))
+        print(f"wrote {args.template_out} from {source}{note}")
     return 0
 
 

@@ -4,7 +4,7 @@ POST /media/{media_id}/reprocess, PATCH /admin/media/{media_id}/moderation."""
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
@@ -19,12 +19,13 @@ from media_core.api.models import (
     ReprocessAccepted,
 )
 from media_core.api.params import MediaId
+from media_core.api.tracing import api_tracer
 from media_core.domain.access import Caller
 from media_core.settings import manage_settings
 from media_core.wiring import media_management, media_queries
 
 logger = Logger()
-tracer = Tracer()
+tracer = api_tracer()  # the X-Ray SDK only on request: media_core.api.tracing
 app = make_resolver(manage_settings(), logger)  # settings validated at cold start
 
 

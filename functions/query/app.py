@@ -6,7 +6,7 @@ from http import HTTPStatus
 from importlib import resources
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
@@ -21,6 +21,7 @@ from media_core.api.http import (
 )
 from media_core.api.models import Activity, MediaPage, MediaStats, MediaView
 from media_core.api.params import Cursor, EntityId, EntityType, MediaId, OwnerId, PageSize
+from media_core.api.tracing import api_tracer
 from media_core.domain.access import Caller
 from media_core.domain.models import Kind, Moderation, Status
 from media_core.services.queries import MediaFilter
@@ -28,7 +29,7 @@ from media_core.settings import query_settings
 from media_core.wiring import media_queries
 
 logger = Logger()
-tracer = Tracer()
+tracer = api_tracer()  # the X-Ray SDK only on request: media_core.api.tracing
 app = make_resolver(query_settings(), logger)  # settings validated at cold start
 
 

@@ -27,6 +27,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[1] / ".artifacts"
+WEB_VENDOR = Path(__file__).resolve().parents[2] / "web" / "vendor"  # `make web-deps` (mk/web.mk)
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +38,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 @pytest.fixture(scope="module")
 def browser_context() -> Iterator[Any]:
+    if not (WEB_VENDOR / "uppy.min.mjs").is_file():
+        pytest.fail("the page's Uppy bundle is missing: run `make web-deps`", pytrace=False)
     chromium = browser.locate()
     if chromium is None:
         pytest.fail(f"no Chrome/Chromium: run `make browser` ({browser.install_hint()})", pytrace=False)

@@ -166,7 +166,7 @@ class TestRealTemplate:
         assert cors["AllowedMethods"] == ["POST", "PUT"]
         assert stack.api_url in cors["AllowedOrigins"]
         assert "http://localhost:3000" in cors["AllowedOrigins"]
-        assert cors["ExposeHeaders"] == ["ETag"]
+        assert cors["ExposeHeaders"] == ["ETag", "Location"]  # Uppy reads both (docs/uppy.md)
         routing = {
             c["Filter"]["Key"]["FilterRules"][0]["Value"]: c["QueueArn"]
             for c in s3.get_bucket_notification_configuration(Bucket=uploads)["QueueConfigurations"]

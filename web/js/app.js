@@ -3,7 +3,7 @@
 import { Api, ApiError, describe } from "./api.js";
 import { blurhashCanvas } from "./blurhash.js";
 import { attachPlayer, attachStoryboard } from "./player.js";
-import { contentTypeOf, transfer } from "./upload.js";
+import { createUploader, isRefusal, mediaIdOf, uploadErrorText } from "./upload.js";
 
 const SESSION_KEY = "media-pipeline.session";
 const FINAL = new Set(["ready", "failed", "deleted"]);
@@ -40,6 +40,8 @@ const ui = {
 };
 const gallery = { next: null, loading: false, available: true, generation: 0 };
 let session = null;
+let uploader = null; // Uppy, created once signed in (it needs the token and the API's limits)
+const cards = new Map(); // Uppy file id -> card
 
 // ------------------------------------------------------------------ messages
 function announce(text) {
@@ -98,11 +100,13 @@ async function signIn(event) {
   showSession();
   announce(`Signed in as ${session.username}`);
   ui.pick.focus();
+  startUploader();
   loadGallery(true);
 }
 
 function signOut(message) {
   session = null;
+  if (uploader) uploader.uppy.cancelAll();
   sessionStorage.removeItem(SESSION_KEY);
   showSession();
   ui.gallery.replaceChildren();
@@ -345,61 +349,159 @@ async function watch(card, mediaId, { timeoutMs = 15 * 60 * 1000 } = {}) {
 }
 
 // ------------------------------------------------------------------ uploads
-async function uploadOne(file) {
-  const card = newCard(file.name, "u");
-  const type = contentTypeOf(file);
-  $(".meta-line", card).textContent = `${type} · ${formatBytes(file.size)}`;
-  setStatus(card, "uploading", "");
-  setProgress(card, 0);
-  const controller = new AbortController();
-  const cancel = document.createElement("button");
-  cancel.type = "button";
-  cancel.className = "secondary";
-  cancel.textContent = "Cancel";
-  cancel.setAttribute("aria-label", `Cancel upload of ${file.name}`);
-  cancel.addEventListener("click", () => controller.abort());
-  $(".actions", card).append(cancel);
-  ui.uploads.prepend(card);
-
-  let created;
-  try {
-    created = await api.createUpload({ filename: file.name, content_type: type, size: file.size });
-  } catch (err) {
-    $(".progress-row", card).hidden = true;
-    cancel.remove();
-    setStatus(card, "refused", describe(err));
-    announce(`${file.name} refused: ${describe(err)}`);
-    return;
-  }
-  card.dataset.mediaId = created.media_id;
-  setStatus(card, created.status, "");
-  try {
-    await transfer(created, file, {
-      onProgress: (sent) => setProgress(card, file.size ? sent / file.size : 1),
-      complete: (parts) => api.completeUpload(created.media_id, parts),
-      signal: controller.signal,
-    });
-  } catch (err) {
-    cancel.remove();
-    setStatus(card, controller.signal.aborted ? "refused" : "failed", controller.signal.aborted ? "cancelled" : describe(err));
-    api.abortUpload(created.media_id).catch(() => {});
-    announce(`${file.name}: upload ${controller.signal.aborted ? "cancelled" : "failed"}`);
-    return;
-  }
-  cancel.remove();
-  setProgress(card, 1);
-  announce(`${file.name} uploaded, processing`);
-  const view = await watch(card, created.media_id);
-  if (view) addToGallery(view);
+function button(text, label, onClick, className = "secondary") {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = className;
+  b.textContent = text;
+  b.setAttribute("aria-label", label);
+  b.addEventListener("click", onClick);
+  return b;
 }
 
-function uploadAll(files) {
+/** The card of an Uppy file: progress, status, and Pause/Resume, Retry and Cancel while uploading. */
+function cardFor(file) {
+  let card = cards.get(file.id);
+  if (card && card.isConnected) return card;
+  card = newCard(file.name, "u");
+  card.dataset.fileId = file.id;
+  $(".meta-line", card).textContent = `${file.type} · ${formatBytes(file.size)}`;
+  setStatus(card, "uploading", "");
+  setProgress(card, 0);
+  const actions = $(".actions", card);
+  const multipart = uploader.uppy.getPlugin("AwsS3").opts.shouldUseMultipart(file);
+  if (multipart) {
+    const pause = button("Pause", `Pause upload of ${file.name}`, () => {
+      const paused = uploader.uppy.pauseResume(file.id);
+      pause.textContent = paused ? "Resume" : "Pause";
+      pause.setAttribute("aria-label", `${paused ? "Resume" : "Pause"} upload of ${file.name}`);
+      card.dataset.paused = paused ? "1" : "";
+      announce(`${file.name}: upload ${paused ? "paused" : "resumed"}`);
+    });
+    pause.classList.add("pause");
+    actions.append(pause);
+  }
+  const retry = button("Retry", `Retry upload of ${file.name}`, () => {
+    retry.hidden = true;
+    setStatus(card, "uploading", "");
+    uploader.uppy.retryUpload(file.id);
+  });
+  retry.classList.add("retry");
+  retry.hidden = true;
+  const cancel = button("Cancel", `Cancel upload of ${file.name}`, () => {
+    uploader.uppy.removeFile(file.id);
+    setStatus(card, "refused", "cancelled");
+    endUpload(card);
+    announce(`${file.name}: upload cancelled`);
+  });
+  cancel.classList.add("cancel");
+  actions.append(retry, cancel);
+  ui.uploads.prepend(card);
+  cards.set(file.id, card);
+  return card;
+}
+
+function endUpload(card) {
+  for (const b of card.querySelectorAll(".actions .pause, .actions .retry, .actions .cancel")) b.remove();
+}
+
+function setUpMediaId(card, key) {
+  const mediaId = mediaIdOf(key);
+  if (mediaId) card.dataset.mediaId = mediaId;
+  return mediaId;
+}
+
+function wireUploader() {
+  const { uppy } = uploader;
+  uppy.on("file-added", (file) => cardFor(file));
+  uppy.on("upload-progress", (file, progress) => {
+    const card = cardFor(file);
+    if (progress.bytesTotal) setProgress(card, progress.bytesUploaded / progress.bytesTotal);
+    const state = uppy.getFile(file.id);
+    if (state && state.s3Multipart) setUpMediaId(card, state.s3Multipart.key);
+  });
+  uppy.on("upload-success", async (file, response) => {
+    const card = cardFor(file);
+    endUpload(card);
+    setProgress(card, 1);
+    const body = (response && response.body) || {};
+    const mediaId = body.media_id || setUpMediaId(card, body.key);
+    if (mediaId) card.dataset.mediaId = mediaId;
+    announce(`${file.name} uploaded, processing`);
+    uppy.removeFile(file.id); // done here: nothing for a reload to resume
+    if (!mediaId) return;
+    setStatus(card, "awaiting_upload", "");
+    const view = await watch(card, mediaId);
+    if (view) addToGallery(view);
+  });
+  uppy.on("upload-error", (file, error) => {
+    if (!file) return;
+    const card = cardFor(file);
+    const reason = uploadErrorText(error);
+    if (error && error.isAuthError) api.onUnauthorized(error);
+    if (isRefusal(error)) {
+      $(".progress-row", card).hidden = true;
+      endUpload(card);
+      setStatus(card, "refused", reason);
+      announce(`${file.name} refused: ${reason}`);
+      uppy.removeFile(file.id);
+      return;
+    }
+    setStatus(card, "failed", reason);
+    const retry = $(".actions .retry", card);
+    if (retry) retry.hidden = false;
+    announce(`${file.name}: upload failed: ${reason}`);
+  });
+  // After a reload: Golden Retriever brought back the unfinished files (and their upload ids).
+  uppy.on("restored", () => {
+    const files = uppy.getFiles();
+    for (const file of files) {
+      const card = cardFor(file);
+      if (file.isGhost) setStatus(card, "uploading", "interrupted: pick the same file again to resume");
+    }
+    if (files.length && files.every((f) => !f.isGhost)) {
+      announce(`Resuming ${files.length} upload${files.length === 1 ? "" : "s"}`);
+      uppy.emit("restore-confirmed");
+    }
+  });
+}
+
+async function startUploader() {
+  if (uploader) {
+    uploader.setToken(session.token);
+    return uploader;
+  }
+  let limits;
+  try {
+    limits = await api.request("GET", "/uploads/limits");
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 401)) notify(`Uploads are not available: ${describe(err)}`);
+    return null;
+  }
+  if (!session) return null;
+  uploader = createUploader({ token: () => session.token, limits });
+  wireUploader();
+  return uploader;
+}
+
+async function uploadAll(files) {
   if (!session) {
     notify("You are signed out: sign in to upload.");
     return;
   }
   notify("");
-  for (const file of files) uploadOne(file);
+  const ready = await startUploader();
+  if (!ready) return;
+  for (const file of files) {
+    const ghost = ready.uppy.getFiles().find((f) => f.isGhost && f.name === file.name && f.size === file.size);
+    try {
+      ready.uppy.addFile({ name: file.name, type: file.type, data: file, source: "page" });
+    } catch (err) {
+      notify(`${file.name}: ${err.message}`);
+      continue;
+    }
+    if (ghost) ready.uppy.emit("restore-confirmed"); // the picked file brings the ghost back: resume
+  }
 }
 
 // ------------------------------------------------------------------ gallery
@@ -547,6 +649,9 @@ ui.loadMore.addEventListener("click", () => loadGallery(false));
 
 session = loadSession();
 showSession();
-if (session) loadGallery(true);
+if (session) {
+  startUploader(); // a reload resumes unfinished uploads (Golden Retriever)
+  loadGallery(true);
+}
 else ui.galleryStatus.textContent = "Sign in to see your gallery.";
 document.body.dataset.ready = "1";

@@ -1,8 +1,13 @@
-// Direct-to-bucket uploads with real progress: a presigned POST through XMLHttpRequest (fetch has
-// no upload progress), or a multipart upload whose parts go up a few at a time, each retried.
+// Direct-to-bucket uploads with Uppy (@uppy/core + @uppy/aws-s3 + @uppy/golden-retriever, from the
+// `uppy` npm package, served from /web/vendor/ by `make web-deps`). @uppy/aws-s3 speaks the API's
+// /s3 routes (docs/uppy.md) with the bearer token in `headers`: a presigned POST below the
+// multipart threshold, else parts signed one by one, retried, pausable, and resumed after a reload
+// from ListParts (Golden Retriever keeps the file and its upload id in the browser).
+import { AwsS3, GoldenRetriever, Uppy } from "/web/vendor/uppy.min.mjs";
 
-const PART_CONCURRENCY = 3;
-const PART_ATTEMPTS = 4;
+const MIB = 1024 * 1024;
+// Files up to this size are kept in IndexedDB, so a reload resumes them without picking them again.
+const KEEP_FOR_RESUME_BYTES = 200 * MIB;
 
 const EXTENSION_TYPES = {
   jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", gif: "image/gif", webp: "image/webp",
@@ -15,102 +20,74 @@ const EXTENSION_TYPES = {
 };
 
 /** The content type to declare: the browser's guess, else one from the extension. */
-export function contentTypeOf(file) {
-  if (file.type) return file.type;
-  const ext = (file.name.split(".").pop() || "").toLowerCase();
-  return EXTENSION_TYPES[ext] || "application/octet-stream";
+export function contentTypeOf(name, type) {
+  if (type && type !== "application/octet-stream") return type;
+  const ext = (name.split(".").pop() || "").toLowerCase();
+  return EXTENSION_TYPES[ext] || type || "application/octet-stream";
 }
 
-class TransferError extends Error {
-  constructor(message, status) {
-    super(message);
-    this.status = status;
-  }
+/** The server's part size for a file (uploads.py part_size_for): Uppy must cut the same parts,
+ * since each part URL is signed for its exact Content-Length. */
+export function partSizeFor(size, limits) {
+  return Math.max(limits.multipart_part_bytes, 5 * MIB, Math.ceil(size / limits.max_parts));
 }
 
-function s3Message(xhr) {
-  const text = xhr.responseText || "";
-  const match = text.match(/<Message>([^<]*)<\/Message>/);
-  return match ? match[1] : `HTTP ${xhr.status}`;
-}
-
-function send(method, url, body, onProgress, signal) {
-  return new Promise((resolve, reject) => {
-    const xhr = new XMLHttpRequest();
-    xhr.open(method, url);
-    xhr.upload.addEventListener("progress", (event) => {
-      if (event.lengthComputable) onProgress(event.loaded, event.total);
-    });
-    xhr.addEventListener("load", () => {
-      if (xhr.status >= 200 && xhr.status < 300) resolve(xhr);
-      else reject(new TransferError(`the bucket refused the upload: ${s3Message(xhr)}`, xhr.status));
-    });
-    xhr.addEventListener("error", () => reject(new TransferError("network error during upload", 0)));
-    xhr.addEventListener("abort", () => reject(new TransferError("upload cancelled", 0)));
-    if (signal) signal.addEventListener("abort", () => xhr.abort(), { once: true });
-    xhr.send(body);
-  });
-}
-
-/** POST the file with every presigned field first, then `file`. */
-async function postUpload(upload, file, onProgress, signal) {
-  const form = new FormData();
-  for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
-  form.append("file", file);
-  // The request body is a little larger than the file (form fields); scale to the file's bytes.
-  await send("POST", upload.url, form, (loaded, total) => onProgress((loaded / total) * file.size), signal);
-  onProgress(file.size);
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** PUT every part (PART_CONCURRENCY at a time, each retried with backoff), then return the ETags. */
-async function multipartUpload(upload, file, onProgress, signal) {
-  const loaded = new Map();
-  const report = () => onProgress([...loaded.values()].reduce((a, b) => a + b, 0));
-  const queue = [...upload.parts];
-  const done = [];
-  async function putPart(part) {
-    const start = (part.part_number - 1) * upload.part_size;
-    const blob = file.slice(start, Math.min(file.size, start + upload.part_size));
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const xhr = await send("PUT", part.url, blob, (bytes) => {
-          loaded.set(part.part_number, bytes);
-          report();
-        }, signal);
-        const etag = xhr.getResponseHeader("ETag");
-        if (!etag) throw new TransferError("the bucket did not expose the part's ETag (CORS)", 0);
-        loaded.set(part.part_number, blob.size);
-        report();
-        return { part_number: part.part_number, etag };
-      } catch (err) {
-        loaded.set(part.part_number, 0);
-        report();
-        const retryable = err.status === 0 || err.status >= 500 || err.status === 429;
-        if (signal && signal.aborted) throw err;
-        if (!retryable || attempt >= PART_ATTEMPTS) throw err;
-        await sleep(300 * 2 ** (attempt - 1));
-      }
-    }
-  }
-  async function worker() {
-    while (queue.length) done.push(await putPart(queue.shift()));
-  }
-  await Promise.all(Array.from({ length: Math.min(PART_CONCURRENCY, queue.length) }, worker));
-  return done.sort((a, b) => a.part_number - b.part_number);
+/** The media id inside a server-made key: uploads/{kind}/{owner}/{media_id}/original.{ext}. */
+export function mediaIdOf(key) {
+  const match = /^uploads\/[a-z]+\/[^/]+\/([0-9a-f]{32})\/original\.[a-z0-9]+$/.exec(key || "");
+  return match ? match[1] : null;
 }
 
 /**
- * Upload `file` to the bucket as `created.upload` says; onProgress(bytesSent) as it goes.
- * For multipart uploads `complete(parts)` is called with the collected ETags.
+ * An Uppy instance bound to the API at `base` (same origin by default), with the token from
+ * `token()`. `limits` is GET /uploads/limits. Starts uploading as soon as a file is added.
  */
-export async function transfer(created, file, { onProgress, complete, signal }) {
-  const upload = created.upload;
-  if (upload.method === "MULTIPART") {
-    const parts = await multipartUpload(upload, file, onProgress, signal);
-    await complete(parts);
-  } else {
-    await postUpload(upload, file, onProgress, signal);
+export function createUploader({ base = "", token, limits }) {
+  const uppy = new Uppy({
+    id: "media-pipeline",
+    autoProceed: true,
+    allowMultipleUploadBatches: true,
+    onBeforeFileAdded: (file) => {
+      const type = contentTypeOf(file.name, file.type);
+      // Uppy does not send a file's size: the API needs it (metadata.size) for limits and parts.
+      return { ...file, type, meta: { ...file.meta, type, size: file.data.size } };
+    },
+  });
+  uppy.use(AwsS3, {
+    id: "AwsS3",
+    endpoint: base || window.location.origin,
+    headers: { Authorization: `Bearer ${token()}` },
+    shouldUseMultipart: (file) => file.size > limits.multipart_threshold_bytes,
+    getChunkSize: (file) => partSizeFor(file.size, limits),
+    allowedMetaFields: ["size", "entity_type", "entity_id", "visibility", "tags", "alt_text", "caption"],
+  });
+  uppy.use(GoldenRetriever, {
+    serviceWorker: false,
+    indexedDB: { maxFileSize: KEEP_FOR_RESUME_BYTES, maxTotalSize: 4 * KEEP_FOR_RESUME_BYTES },
+  });
+  return {
+    uppy,
+    setToken(value) {
+      uppy.getPlugin("AwsS3").setOptions({ headers: { Authorization: `Bearer ${value}` } });
+    },
+  };
+}
+
+/** A readable reason for an Uppy upload error: the API's own message for a refusal. */
+export function uploadErrorText(error) {
+  if (!error) return "upload failed";
+  if (error.isAuthError) return "Signed out: your session expired or is not valid";
+  const text = String(error.message || error).split("; allowed:")[0];
+  if (error.name === "UserFacingApiError") return text;
+  const source = error.source || (error.cause && error.cause.source);
+  if (source && typeof source.status === "number" && source.status) {
+    const match = /<Message>([^<]*)<\/Message>/.exec(source.responseText || "");
+    return `the bucket refused the upload: ${match ? match[1] : `HTTP ${source.status}`}`;
   }
+  return text;
+}
+
+/** True when the API refused the upload before any byte was sent (type, size, quota, rules). */
+export function isRefusal(error) {
+  return Boolean(error && (error.name === "UserFacingApiError" || error.isAuthError));
 }

@@ -80,6 +80,12 @@ def _member(value: str) -> str:
     return f"_{name}" if not name or name[0].isdigit() or keyword.iskeyword(name) else name
 
 
+def _field(prop: str) -> str:
+    """A snake_case attribute for a property (aliased when it differs: `uploadId` -> `upload_id`)."""
+    name = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", prop).lower() if not prop.islower() else prop
+    return name if name.isidentifier() and not keyword.iskeyword(name) else f"{name}_"
+
+
 class Generator:
     def __init__(self, document: dict[str, Any]) -> None:
         self.document = document
@@ -145,7 +151,7 @@ class Generator:
         required = set(schema.get("required", []))
         for prop, prop_schema in sorted(schema.get("properties", {}).items()):
             annotation = self.annotation(prop_schema)
-            field = prop if prop.isidentifier() and not keyword.iskeyword(prop) else f"{prop}_"
+            field = _field(prop)
             alias = f"alias={_str(prop)}" if field != prop else ""
             if prop in required:
                 value = f" = Field({alias})" if alias else ""

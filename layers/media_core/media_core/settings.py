@@ -19,6 +19,10 @@ from media_core.engines.av.ladder import Rung, parse_ladder
 MB = 1024 * 1024
 
 
+# S3's largest object (5 TiB): no kind's limit can be above it.
+S3_MAX_OBJECT_BYTES = 5 * 1024**4
+
+
 class ModerationMode(StrEnum):
     PRE = "pre"  # others see media only once approved (the default)
     POST = "post"  # others see media until it is rejected
@@ -46,10 +50,10 @@ class CommonSettings(BaseSettings):
         return [o.strip() for o in self.allowed_origins.split(",") if o.strip()]
 
     # Per-kind size limits: enforced by the upload policy and re-checked by the processors.
-    max_image_bytes: int = Field(default=20 * MB, gt=0)
-    max_video_bytes: int = Field(default=500 * MB, gt=0)
-    max_audio_bytes: int = Field(default=50 * MB, gt=0)
-    max_document_bytes: int = Field(default=50 * MB, gt=0)
+    max_image_bytes: int = Field(default=20 * MB, gt=0, le=S3_MAX_OBJECT_BYTES)
+    max_video_bytes: int = Field(default=500 * MB, gt=0, le=S3_MAX_OBJECT_BYTES)
+    max_audio_bytes: int = Field(default=50 * MB, gt=0, le=S3_MAX_OBJECT_BYTES)
+    max_document_bytes: int = Field(default=50 * MB, gt=0, le=S3_MAX_OBJECT_BYTES)
 
     # Who other users may see: media_core.domain.access.
     moderation_mode: ModerationMode = ModerationMode.PRE

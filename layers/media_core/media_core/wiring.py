@@ -24,6 +24,7 @@ from media_core.services.outbox_relay import OutboxRelay
 from media_core.services.queries import MediaQueries
 from media_core.services.reaper import Reaper
 from media_core.services.uploads import UploadService
+from media_core.services.uppy import UppyS3Service
 from media_core.settings import (
     CommonSettings,
     cleanup_settings,
@@ -51,6 +52,11 @@ def upload_service() -> UploadService:
     settings = upload_settings()
     table = dynamodb_table(settings.table_name)
     return UploadService(media_repository(settings.table_name), object_store(), settings, DailyUsage(table))
+
+
+@cache
+def uppy_service() -> UppyS3Service:
+    return UppyS3Service(upload_service())
 
 
 @cache

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-import pytest
 from media_core.domain.audit import AuditAction
 from media_core.domain.events import DetailType
 from media_core.domain.keys import media_prefix
 from media_core.domain.models import Kind, MediaRecord, Status, utc_now
-from media_core.domain.transfers import StorageError
 
 from tests.unit.services.conftest import ALICE, MEDIA, UPLOADS, World
 from tests.unit.services.test_management import processed
@@ -30,8 +28,7 @@ def test_a_failing_object_delete_leaves_a_pending_tombstone_and_no_event(world: 
     world.store.faults.fail("delete_prefix", times=1)
 
     # When alice deletes it
-    with pytest.raises(StorageError):
-        world.management().delete(ALICE, ready.media_id)
+    world.management().delete(ALICE, ready.media_id)  # accepted: the purge is left to the cleanup job
 
     # Then the record is a tombstone still pending its purge: out of the lists and counters,
     # findable by the cleanup job, and nobody was told it is deleted
@@ -48,8 +45,7 @@ def test_a_failing_object_delete_leaves_a_pending_tombstone_and_no_event(world: 
 def test_a_repeated_delete_finishes_and_announces_once(world: World) -> None:
     ready = processed(world)
     world.store.faults.fail("delete_prefix", times=1)
-    with pytest.raises(StorageError):
-        world.management().delete(ALICE, ready.media_id)
+    world.management().delete(ALICE, ready.media_id)  # accepted: the purge is left to the cleanup job
 
     # When alice deletes it again (then once more)
     world.management().delete(ALICE, ready.media_id)
@@ -69,8 +65,7 @@ def test_a_repeated_delete_finishes_and_announces_once(world: World) -> None:
 def test_the_cleanup_job_resumes_a_pending_delete(world: World) -> None:
     ready = processed(world)
     world.store.faults.fail("delete_keys", times=1)
-    with pytest.raises(StorageError):
-        world.management().delete(ALICE, ready.media_id)
+    world.management().delete(ALICE, ready.media_id)  # accepted: the purge is left to the cleanup job
 
     # When the cleanup job runs (a few minutes later), then runs again
     first = world.cleanup().run(now=utc_now() + timedelta(minutes=10))
@@ -86,8 +81,7 @@ def test_only_one_of_two_racing_deleters_announces(world: World) -> None:
     # Given a tombstone whose objects another deleter is removing at the same time
     ready = processed(world)
     world.store.faults.fail("delete_prefix", times=1)
-    with pytest.raises(StorageError):
-        world.deleter().delete(ready, "alice")
+    world.deleter().delete(ready, "alice")  # accepted: the purge is left to the cleanup job
     tombstone = world.stored(ready.media_id)
 
     # When both finish (each read the pending tombstone)

@@ -19,7 +19,6 @@ from tools import sam_local_env
 
 TEMPLATE = REPO_ROOT / "template.yaml"
 SAM_PYTHON = REPO_ROOT / ".venv-sam" / "bin" / "python"
-ENDPOINT_VARS = {"AWS_ENDPOINT_URL", "S3_ADDRESSING_STYLE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 
 
 def _declared() -> dict[str, set[str]]:
@@ -107,22 +106,40 @@ def test_names_are_the_ones_the_local_stack_provisions(tmp_path: Path) -> None:
     assert tables == {"media-local-MediaTable"}
 
 
-def test_template_copy_declares_the_emulator_variables_with_absolute_paths(tmp_path: Path) -> None:
-    # Given the template and the emulator variables
-    extra = sam_local_env.emulator_environment("http://host.docker.internal:4566")
+def test_template_copy_declares_every_variable_with_absolute_paths(
+    document: dict[str, dict[str, str]],
+) -> None:
+    # Given the env-vars document
     # When deriving the template `sam local -t` uses
-    derived = sam_local_env.sam_local_template(TEMPLATE, extra)
-    # Then Globals declares them (SAM drops undeclared --env-vars entries), the template's own
-    # variables are untouched, and code paths work from anywhere
-    variables = derived["Globals"]["Function"]["Environment"]["Variables"]
-    assert set(variables) >= ENDPOINT_VARS
-    assert variables["TABLE_NAME"] == {"Ref": "MediaTable"}
-    assert derived["Resources"]["UploadsFunction"]["Properties"]["CodeUri"] == str(
-        REPO_ROOT / "functions/uploads"
-    )
-    assert derived["Resources"]["MediaCoreLayer"]["Properties"]["ContentUri"] == str(
-        REPO_ROOT / "layers/media_core"
-    )
+    derived = sam_local_env.sam_local_template(TEMPLATE, document)
+    # Then each function declares all of its variables (SAM drops undeclared --env-vars entries),
+    # the template's own values are untouched, and code paths work from anywhere
+    resources = derived["Resources"]
+    for lid, env in document.items():
+        if lid != "Parameters":
+            variables = resources[lid]["Properties"]["Environment"]["Variables"]
+            assert set(variables) >= set(env), lid
+            assert variables["AWS_ENDPOINT_URL"] == "http://host.docker.internal:4566"
+    assert resources["UploadsFunction"]["Properties"]["Environment"]["Variables"][
+        "UPLOAD_URL_TTL_SECONDS"
+    ] == {"Ref": "UploadUrlTtlSeconds"}
+    assert resources["UploadsFunction"]["Properties"]["CodeUri"] == str(REPO_ROOT / "functions/uploads")
+    assert resources["MediaCoreLayer"]["Properties"]["ContentUri"] == str(REPO_ROOT / "layers/media_core")
+
+
+def test_a_stale_build_is_pointed_out(tmp_path: Path) -> None:
+    # Given a build older than the template
+    built = tmp_path / sam_local_env.BUILT_TEMPLATE
+    built.parent.mkdir(parents=True)
+    built.write_text("Resources: {}\n")
+    source = tmp_path / "template.yaml"
+    source.write_text("Resources: {}\n")
+    os.utime(built, (1_000_000, 1_000_000))
+    # When choosing what to derive the sam local template from
+    chosen, note = sam_local_env.template_source(source, tmp_path)
+    # Then the build is used (its layers are laid out for Lambda) but the user is told to rebuild
+    assert chosen == built
+    assert "make build" in note
 
 
 def test_cli_writes_both_files(tmp_path: Path) -> None:
@@ -168,7 +185,9 @@ def _sam_resolves(template: Path, env_file: Path) -> dict[str, dict[str, Any]]:
 def test_sam_cli_applies_every_value_with_the_template_copy(tmp_path: Path) -> None:
     # Given the generated env-vars file and template copy
     out, template_out = tmp_path / "env.json", tmp_path / "template.json"
-    sam_local_env.main(["--out", str(out), "--template-out", str(template_out)])
+    sam_local_env.main(
+        ["--out", str(out), "--template-out", str(template_out), "--template-source", str(TEMPLATE)]
+    )
     wanted = json.loads(out.read_text())
     # When SAM CLI's own code computes each function's container environment
     resolved = _sam_resolves(template_out, out)

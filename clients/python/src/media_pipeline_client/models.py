@@ -230,6 +230,14 @@ class UploadCreated(BaseModel):
     upload: Annotated[PostUpload | MultipartUpload, Field(discriminator="method")]
 
 
+class UploadLimits(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    max_bytes: dict[str, int]
+    max_parts: int
+    multipart_part_bytes: int
+    multipart_threshold_bytes: int
+
+
 class UploadPart(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     part_number: int
@@ -257,6 +265,58 @@ class UploadedParts(BaseModel):
     part_size: int
     parts: list[StoredPart]
     upload_id: str
+
+
+class UppyCompleteRequest(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    parts: list[UppyCompletedPart]
+
+
+class UppyCompleted(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    key: str
+    location: str
+    media_id: str
+    status: Status
+
+
+class UppyCompletedPart(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    etag: str = Field(alias="ETag")
+    part_number: int = Field(alias="PartNumber")
+
+
+class UppyMultipartCreated(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    key: str
+    upload_id: str = Field(alias="uploadId")
+
+
+class UppyMultipartRequest(BaseModel):
+    "`POST /s3/multipart` as @uppy/aws-s3 sends it; `metadata.size` (bytes) is required."
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    filename: str
+    metadata: dict[str, Any] | None = None
+    type: str
+
+
+class UppySignedPart(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    expires: int
+    headers: dict[str, str] | None = None
+    url: str
+
+
+class UppyUploadParameters(BaseModel):
+    "`GET /s3/params`: a presigned POST; send every field, then the file as `file`."
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    expires: int
+    fields: dict[str, str]
+    headers: dict[str, str] | None = None
+    method: Literal["POST"] = "POST"
+    url: str
 
 
 class ValidationError(BaseModel):

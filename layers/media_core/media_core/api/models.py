@@ -268,3 +268,74 @@ class ActivityEntry(BaseModel):
 class Activity(BaseModel):
     media_id: str
     entries: list[ActivityEntry]
+
+
+# ---------------------------------------------------------------- upload limits and Uppy's S3 contract
+# The /s3 routes speak @uppy/aws-s3's Companion contract (field names as Uppy sends and reads them,
+# PascalCase included); they are an adapter over the same records, keys, limits and quotas.
+
+
+class UploadLimits(BaseModel):
+    multipart_threshold_bytes: int = Field(description="Above this a client should upload in parts")
+    multipart_part_bytes: int = Field(description="The preferred part size (S3 minimum 5 MiB)")
+    max_parts: int = Field(description="S3's limit; the part size grows to stay within it")
+    max_bytes: dict[Kind, int] = Field(description="The size limit of each kind")
+
+
+class UppyUploadParameters(BaseModel):
+    """`GET /s3/params`: a presigned POST; send every field, then the file as `file`."""
+
+    method: Literal["POST"] = "POST"
+    url: str
+    fields: dict[str, str]
+    headers: dict[str, str] = Field(default_factory=dict)
+    expires: int = Field(description="Seconds the policy is valid")
+
+
+class UppyMultipartRequest(BaseModel):
+    """`POST /s3/multipart` as @uppy/aws-s3 sends it; `metadata.size` (bytes) is required."""
+
+    # Uppy does not send the size; parts are signed for their exact length, so the API needs it.
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    filename: str = Field(min_length=1, max_length=255)
+    type: str = Field(min_length=3, max_length=255, examples=["video/mp4"])
+    metadata: dict[str, Any] = Field(
+        default_factory=dict,
+        description="size (required), entity_type, entity_id, visibility, tags, alt_text, caption; "
+        "other fields (Uppy's name, type, relativePath…) are ignored",
+    )
+
+
+class UppyMultipartCreated(BaseModel):
+    key: str
+    uploadId: str  # noqa: N815 - Uppy's field name
+
+
+class UppyPart(BaseModel):
+    PartNumber: int
+    ETag: str
+    Size: int
+
+
+class UppySignedPart(BaseModel):
+    url: str
+    expires: int = Field(description="Seconds the URL is valid")
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class UppyCompletedPart(BaseModel):
+    PartNumber: int = Field(ge=1, le=10_000)
+    ETag: str = Field(min_length=1, max_length=128)
+
+
+class UppyCompleteRequest(BaseModel):
+    parts: list[UppyCompletedPart] = Field(min_length=1, max_length=10_000)
+
+
+class UppyCompleted(BaseModel):
+    location: str = Field(description="The record's API path")
+    key: str
+    media_id: str
+    status: Status

@@ -17,3 +17,11 @@ OwnerId = Annotated[
     str | None,
     Query(pattern=r"^[A-Za-z0-9_-]{1,128}$", description="The entity's owner (default: the caller)"),
 ]
+UploadId = Annotated[
+    str, Path(pattern=r"^[A-Za-z0-9._~-]{1,1024}$", description="The multipart upload's id (S3's UploadId)")
+]
+UploadKey = Annotated[
+    str,
+    Query(min_length=1, max_length=1024, description="The object key the server made for this upload"),
+]
+PartNumber = Annotated[int, Path(ge=1, le=10_000, description="Part number (1-based)")]

@@ -43,7 +43,12 @@ class MediaDeleter:
             logger.info("media deleted", media_id=record.media_id, actor=actor, reason=reason)
         elif not record.purge_pending:
             return
-        self.remove_objects(record)
+        try:
+            self.remove_objects(record)
+        except Exception:
+            # The tombstone keeps purge_pending: the cleanup job (or a repeated delete) resumes.
+            logger.exception("objects not all removed; the cleanup job resumes", media_id=record.media_id)
+            return
         deleted = announced.model_copy(update={"status": Status.DELETED, "purge_pending": False})
         detail = event_detail(deleted, self.settings.uploads_bucket, self.settings.media_bucket)
         if self.repository.purged(record, lambda _: Announcement(DetailType.DELETED, detail)):

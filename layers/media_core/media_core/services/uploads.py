@@ -14,15 +14,17 @@ from media_core.api.models import (
     StoredPart,
     UploadCreated,
     UploadedParts,
+    UploadLimits,
     UploadPart,
     UploadRequest,
 )
 from media_core.domain.access import Caller, owned_record
-from media_core.domain.errors import Conflict, InvalidRequest, QuotaExceeded, TooLarge
-from media_core.domain.keys import new_media_id, original_key, sanitize_filename
+from media_core.domain.errors import Conflict, InvalidRequest, NotFound, QuotaExceeded, TooLarge
+from media_core.domain.keys import new_media_id, original_key, parse_upload_key, sanitize_filename
 from media_core.domain.kinds import resolve_file_type
 from media_core.domain.models import (
     EntityRef,
+    Kind,
     MediaRecord,
     Moderation,
     Original,
@@ -41,7 +43,10 @@ from media_core.settings import UploadSettings
 UNCLAIMED_RECORD_GRACE = timedelta(days=2)
 MAX_PARTS = 10_000
 MIN_PART = 5 * 1024 * 1024  # S3: every part but the last is at least 5 MiB
-FIRST_PART_URLS = 100  # part URLs in the start response; more are signed on demand
+FIRST_PART_URLS = 100
+MAX_POST_BYTES = (
+    5 * 1024**3
+)  # S3: a single PUT/POST carries at most 5 GiB  # part URLs in the start response; more are signed on demand
 
 
 def part_size_for(size: int, preferred: int) -> int:
@@ -86,7 +91,20 @@ class UploadService:
                     f"limit of {human_bytes(settings.quota_daily_upload_bytes)}"
                 )
 
-    def create(self, caller: Caller, request: UploadRequest) -> UploadCreated:
+    def limits(self) -> UploadLimits:
+        settings = self.settings
+        return UploadLimits(
+            multipart_threshold_bytes=settings.multipart_threshold_bytes,
+            multipart_part_bytes=settings.multipart_part_bytes,
+            max_parts=MAX_PARTS,
+            max_bytes={kind: settings.max_bytes(kind) for kind in Kind},
+        )
+
+    def create(
+        self, caller: Caller, request: UploadRequest, *, method: UploadMethod | None = None
+    ) -> UploadCreated:
+        """`method` forces a POST or a multipart upload (the Uppy routes choose); by default a
+        multipart upload above the threshold or when asked."""
         file_type = resolve_file_type(request.filename, request.content_type)
         limit = self.settings.max_bytes(file_type.kind)
         if request.size > limit:
@@ -100,7 +118,14 @@ class UploadService:
         key = original_key(file_type.kind, caller.sub, media_id, file_type.extension)
         now = utc_now()
         expires_at = now + timedelta(seconds=self.settings.upload_url_ttl_seconds)
-        multipart = request.multipart or request.size > self.settings.multipart_threshold_bytes
+        if method is None:
+            multipart = request.multipart or request.size > self.settings.multipart_threshold_bytes
+        else:
+            multipart = method == UploadMethod.MULTIPART
+        if not multipart and request.size > MAX_POST_BYTES:
+            raise InvalidRequest(
+                "size", f"{human_bytes(request.size)} is above S3's 5 GiB single upload: use parts"
+            )
         record = MediaRecord(
             media_id=media_id,
             owner=caller.sub,
@@ -162,6 +187,20 @@ class UploadService:
             self.usage.add_started(caller.sub, request.size)
         metrics_for(record.kind).upload_started()
         return UploadCreated(media_id=media_id, kind=record.kind, status=record.status, upload=upload)
+
+    def pending_by_key(self, caller: Caller, key: str, upload_id: str) -> MediaRecord:
+        """The caller's pending multipart upload with this key and upload id. A key is ours only
+        as the server made it; another user's key or id, or a mismatched pair, is NotFound."""
+        parsed = parse_upload_key(key)
+        if (
+            parsed is None
+            or original_key(parsed.kind, parsed.owner, parsed.media_id, parsed.extension) != key
+        ):
+            raise InvalidRequest("key", "not an upload key of this service")
+        record = self._pending_multipart(caller, parsed.media_id)
+        if record.original.key != key or record.upload_id != upload_id:
+            raise NotFound(f"media {parsed.media_id} not found")
+        return record
 
     def _pending_multipart(self, caller: Caller, media_id: str) -> MediaRecord:
         record = owned_record(caller, self.repository.get(media_id), media_id)

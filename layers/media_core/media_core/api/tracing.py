@@ -1,0 +1,31 @@
+"""Tracing for the API functions, only where it pays.
+
+The X-Ray SDK costs ~100 ms of every API cold start (bench/bench_cold_start.py) while the
+handlers do one or two DynamoDB calls. Lambda's active tracing (template Globals) still records
+each invocation; the SDK's per-route subsegments come back with API_XRAY_SDK=true."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _NoSdkTracer:
+    """The two decorators the handlers use, as no-ops."""
+
+    def capture_method(self, method: F) -> F:
+        return method
+
+    def capture_lambda_handler(self, handler: F) -> F:
+        return handler
+
+
+def api_tracer() -> Any:
+    if os.environ.get("API_XRAY_SDK", "").lower() == "true":
+        from aws_lambda_powertools import Tracer
+
+        return Tracer()
+    return _NoSdkTracer()

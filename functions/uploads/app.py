@@ -22,6 +22,7 @@ from media_core.api.models import (
     UppyCompleteRequest,
     UppyMultipartCreated,
     UppyMultipartRequest,
+    UppyPart,
     UppySignedPart,
     UppyUploadParameters,
 )
@@ -180,7 +181,8 @@ def uppy_create_multipart(request: Annotated[UppyMultipartRequest, Body()]) -> R
             "description": "Parts uploaded so far",
             "content": {
                 "application/json": {
-                    "schema": {"type": "array", "items": {"$ref": "#/components/schemas/UppyPart"}}
+                    # Inline: a bare list return type registers no component for the item model.
+                    "schema": {"type": "array", "items": UppyPart.model_json_schema()}
                 }
             },
         },

@@ -1025,6 +1025,27 @@ class FakeUsageMeter:
         self.by_day[(owner, self._today())] += size
 
 
+class FakeWorkflowRuns:
+    """Executions by name, as Step Functions keeps them: the same name starts nothing new."""
+
+    def __init__(
+        self, state_machine_arn: str = "arn:aws:states:us-east-1:123456789012:stateMachine:t"
+    ) -> None:
+        self.state_machine_arn = state_machine_arn
+        self.started: dict[str, dict[str, Any]] = {}
+        self.statuses: dict[str, str] = {}
+
+    def start(self, name: str, payload: dict[str, Any]) -> str:
+        arn = f"{self.state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{name}"
+        if name not in self.started:
+            self.started[name] = payload
+            self.statuses[arn] = "RUNNING"
+        return arn
+
+    def status(self, execution_arn: str) -> str | None:
+        return self.statuses.get(execution_arn)
+
+
 def object_created(bucket: str, key: str, info: ObjectInfo) -> ObjectCreated:
     """The S3 notification for an object the fake store holds (key URL-encoded as S3 sends it)."""
     return ObjectCreated(bucket, quote_plus(key, safe="/"), info.size, info.etag)
@@ -1038,6 +1059,7 @@ def _conformance() -> None:
     records: ports.MediaRecords = FakeMediaRecords()
     by_status: ports.RecordsByStatus = FakeMediaRecords()
     storage: ports.ObjectStorage = FakeObjectStorage()
+    workflows: ports.WorkflowRuns = FakeWorkflowRuns()
     audit: ports.AuditTrail = FakeAuditTrail()
     events: ports.EventPublisher = FakeEventPublisher()
     bus: ports.EventBus = FakeEventPublisher()
@@ -1045,4 +1067,4 @@ def _conformance() -> None:
     duplicates: ports.DuplicateFinder = FakeDuplicateFinder()
     work: ports.WorkSubmitter = FakeWorkSubmitter()
     usage: ports.UsageMeter = FakeUsageMeter()
-    del records, by_status, storage, audit, events, bus, outbox, duplicates, work, usage
+    del records, by_status, storage, workflows, audit, events, bus, outbox, duplicates, work, usage

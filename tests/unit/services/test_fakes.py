@@ -32,6 +32,7 @@ PAIRS = [
     (ports.UsageMeter, fakes.FakeUsageMeter),
     (ports.EventBus, fakes.FakeEventPublisher),
     (ports.Outbox, fakes.FakeOutbox),
+    (ports.WorkflowRuns, fakes.FakeWorkflowRuns),
     (ports.OutboxFlush, OutboxRelay),  # the real relay over the fakes: nothing to fake
 ]
 

@@ -156,17 +156,25 @@ class ProcessingPipeline:
                 ],
             )
         if result.handoff is not None:
-            return self._hand_off(claimed, result, writer)
-        return self.finish(claimed, result, writer, started)
+            return self._hand_off(record, claimed, result, writer)
+        return self.finish(claimed, result, writer, started, before=record)
 
-    def _hand_off(self, claimed: MediaRecord, result: WorkResult, writer: VariantWriter) -> Result:
+    def _hand_off(
+        self, before: MediaRecord, claimed: MediaRecord, result: WorkResult, writer: VariantWriter
+    ) -> Result:
         """The work continues elsewhere (a Step Functions execution named by the run id): the record
-        stays `processing` with the pinned original and the hand-off metadata, still owned by the run."""
+        stays `processing` with the pinned original and the hand-off metadata, still owned by the run.
+        The pinned copy of the version it replaces is noted (`transcode.previous_original`): the
+        workflow's finish removes it, as this finish would."""
+        metadata = dict(result.metadata)
+        transcode = dict(metadata.get("transcode") or {})
+        transcode["previous_original"] = before.original.stored_key
+        metadata["transcode"] = transcode
         try:
             self.repository.transition(
                 claimed,
                 Status.PROCESSING,
-                changes={"metadata": result.metadata, "original": claimed.original},
+                changes={"metadata": metadata, "original": claimed.original},
                 guard=RecordGuard(run_id=claimed.run_id),
             )
         except InvalidTransition:
@@ -197,10 +205,14 @@ class ProcessingPipeline:
         result: WorkResult,
         writer: VariantWriter | None = None,
         started: float | None = None,
+        *,
+        before: MediaRecord | None = None,
     ) -> Result:
         """Settle a run `ready` (conditional on still owning it): the one finish every path uses.
-        Superseded: the run's objects (`writer`'s, and its whole prefix) are removed."""
+        `before`: the record as it was before the claim (its variants and pinned original are
+        removed if this run no longer serves them). Superseded: the run's objects are removed."""
         assert claimed.run_id is not None
+        before = before or claimed
         original = claimed.original.model_copy(update={"sha256": result.sha256 or claimed.original.sha256})
         try:
             ready = self.repository.transition(
@@ -219,7 +231,7 @@ class ProcessingPipeline:
         except InvalidTransition:
             self._discard_run(claimed, writer)
             return Result(Outcome.SUPERSEDED, claimed.media_id, "record changed while processing")
-        self._remove_previous_run(claimed, ready)
+        self._remove_previous_run(before, ready)
         if result.on_ready is not None:
             result.on_ready()
         self._settled(ready, AuditAction.PROCESSED)

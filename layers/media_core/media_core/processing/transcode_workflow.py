@@ -387,7 +387,11 @@ class TranscodeWorkflow:
         metadata.update(output.to_metadata())
         metadata["poster"] = {"width": poster.width, "height": poster.height, "at_s": round(poster.at_s, 3)}
         metadata["storyboard"] = storyboard_metadata(board)
-        result = self.pipeline.finish(claimed, WorkResult(variants, metadata), writer)
+        previous = transcode.pop("previous_original", None)
+        before = claimed.model_copy(
+            update={"original": claimed.original.model_copy(update={"stored_key": previous})}
+        )
+        result = self.pipeline.finish(claimed, WorkResult(variants, metadata), writer, before=before)
         return {"outcome": result.outcome.value, "detail": result.detail}
 
     def _fetch_for_mp4(

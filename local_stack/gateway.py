@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from local_stack import LOCAL_HOST
 from local_stack.auth import AuthError, Authorizer
+from local_stack.cdn import LocalCdn
 from local_stack.dev_sign_in import DEV_SIGN_IN_PATH, sign_in_answer
 from local_stack.functions import FunctionError
 from local_stack.proxy_event import proxy_event
@@ -40,6 +41,7 @@ class Gateway:
         self.routes: list[Route] = []
         self.authorizer: Authorizer | None = None
         self.dev_sign_in: DevSignIn | None = None
+        self.cdn: LocalCdn | None = None  # /cdn/... (local_stack.cdn)
         self.web_dir = web_dir if web_dir is not None and web_dir.is_dir() else None
         self._server = ThreadingHTTPServer((LOCAL_HOST, port), _make_handler(self))
         self._server.daemon_threads = True
@@ -131,6 +133,13 @@ class _GatewayHandler(BaseHTTPRequestHandler):
         method = self.command
         if path == DEV_SIGN_IN_PATH and self.gateway.dev_sign_in is not None:
             self._dev_sign_in(method, request_id)
+            return
+        if self.gateway.cdn is not None and self.gateway.cdn.serves(path):
+            self._send(
+                *self.gateway.cdn.respond(
+                    method, self.path, list(self.headers.items()), self.client_address[0]
+                )
+            )
             return
         found = find_route(self.gateway.routes, method, path)
         if found is None and method == "HEAD":

@@ -16,8 +16,10 @@ from types import TracebackType
 from typing import Any, ClassVar
 
 from local_stack.auth import Authorizer, SigningKey
+from local_stack.cdn import PREFIX as CDN_PREFIX
+from local_stack.cdn import TRANSFORM_FUNCTION, LocalCdn
 from local_stack.emulator import Emulator
-from local_stack.functions import LocalFunction, function_specs, layer_paths, merged_environment
+from local_stack.functions import FunctionSpec, LocalFunction, function_specs, layer_paths, merged_environment
 from local_stack.gateway import Gateway, build_routes
 from local_stack.paths import REPO_ROOT, data_dir_from_env
 from local_stack.pollers import QueuePoller, sqs_sources
@@ -162,6 +164,9 @@ class LocalStack:
         self.state_machines = create_state_machines(resolver, self.emulator, self.repo_root)
         specs = function_specs(resolver, self.repo_root)
         env = {**merged_environment(specs), **self.emulator.environment(), **LOCAL_FUNCTION_ENV}
+        cdn = LocalCdn(self.gateway.url + CDN_PREFIX, self.emulator) if _has_transform(specs) else None
+        if cdn is not None:  # the local CDN replaces the distribution the template points at
+            env.update(cdn.environment(env["MEDIA_BUCKET"], self.gateway.origins))
         self._set_environment(env)
         for spec in specs:
             for layer_dir in spec.layer_dirs:
@@ -174,6 +179,9 @@ class LocalStack:
         self.functions = {spec.logical_id: LocalFunction(spec) for spec in specs}
         self._task_router = LambdaTaskRouter(self.functions)
         self._task_router.install()
+        if cdn is not None:
+            cdn.attach(self.functions)
+            self.gateway.cdn = cdn
         authorizer = Authorizer(SigningKey.load(self.data_dir).public_pem)
         routes = build_routes(resolver, self.functions)
         by_arn = {
@@ -268,6 +276,10 @@ class LocalStack:
             "Ctrl-C stops everything.",
         ]
         return "\n".join(lines)
+
+
+def _has_transform(specs: list[FunctionSpec]) -> bool:
+    return any(spec.logical_id == TRANSFORM_FUNCTION for spec in specs)
 
 
 def _reset_layer_caches(layer_dirs: list[Path]) -> None:

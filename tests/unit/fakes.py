@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -1008,6 +1009,40 @@ class FakeWorkSubmitter:
         self.sent.append(SentWork(queue_url, bucket, key, size, etag))
 
 
+class FakeDeliveryUrls:
+    """URLs stable within a window, as the real one: the same inputs in one window, one URL."""
+
+    def __init__(self, window_seconds: int = 3600) -> None:
+        self.window_seconds = window_seconds
+
+    def object_url(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        public: bool = False,
+        download_name: str | None = None,
+        now: float | None = None,
+    ) -> str:
+        window = int((now if now is not None else time.time()) // self.window_seconds)
+        base = f"https://cdn.test/{key}"
+        if public:
+            return base
+        suffix = f"&name={download_name}" if download_name else ""
+        return f"{base}?bucket={bucket}&window={window}{suffix}"
+
+
+class FakeInvalidator:
+    def __init__(self) -> None:
+        self.invalidated: list[list[str]] = []
+
+    def invalidate(self, paths: Sequence[str]) -> str | None:
+        if not paths:
+            return None
+        self.invalidated.append(list(paths))
+        return f"I{len(self.invalidated)}"
+
+
 class FakeUsageMeter:
     """Bytes started per owner and UTC day."""
 
@@ -1067,4 +1102,20 @@ def _conformance() -> None:
     duplicates: ports.DuplicateFinder = FakeDuplicateFinder()
     work: ports.WorkSubmitter = FakeWorkSubmitter()
     usage: ports.UsageMeter = FakeUsageMeter()
-    del records, by_status, storage, workflows, audit, events, bus, outbox, duplicates, work, usage
+    urls: ports.DeliveryUrlSource = FakeDeliveryUrls()
+    invalidator: ports.Invalidator = FakeInvalidator()
+    del (
+        records,
+        by_status,
+        storage,
+        workflows,
+        audit,
+        events,
+        bus,
+        outbox,
+        duplicates,
+        work,
+        usage,
+        urls,
+        invalidator,
+    )

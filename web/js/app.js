@@ -175,7 +175,11 @@ function imageElement(view, className) {
   img.className = className;
   img.decoding = "async";
   img.alt = view.alt_text || `${view.kind === "document" ? "First page of " : ""}${view.original.filename}`;
-  if (view.kind === "image") {
+  if (view.kind === "image" && view.srcset && view.srcset.length) {
+    // Signed on-demand renditions from the CDN (format=auto: AVIF/WebP/JPEG by Accept).
+    img.srcset = view.srcset.map((entry) => `${entry.url} ${entry.width}w`).join(", ");
+    img.sizes = "(max-width: 480px) 100vw, 320px";
+  } else if (view.kind === "image") {
     const set = ["thumbnail", "small", "medium", "large"]
       .filter((name) => v[name] && v[name].width && name !== "thumbnail")
       .map((name) => `${v[name].url} ${v[name].width}w`);

@@ -164,3 +164,23 @@ class WorkflowRuns(Protocol):
     def status(self, execution_arn: str) -> str | None:
         """RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED, or None when it does not exist."""
         ...
+
+
+class DeliveryUrlSource(Protocol):
+    """URLs of stored objects for browsers: identical within a window (dal.url_signing.DeliveryUrls)."""
+
+    def object_url(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        public: bool = False,
+        download_name: str | None = None,
+        now: float | None = None,
+    ) -> str: ...
+
+
+class Invalidator(Protocol):
+    """Removes paths from the CDN's caches (a no-op without a distribution)."""
+
+    def invalidate(self, paths: Sequence[str]) -> str | None: ...

@@ -235,3 +235,56 @@ def av_settings() -> AvSettings:
 @cache
 def common_settings() -> CommonSettings:
     return CommonSettings()
+
+
+class DeliverySettings(CommonSettings):
+    """The CDN (docs/delivery.md): signed CloudFront URLs, stable within a window, and signed
+    on-demand transformations. `cdn_base_url` empty: no distribution, windowed S3 presigned URLs."""
+
+    # https://dxxxx.cloudfront.net or the custom domain (locally: the gateway's /cdn).
+    cdn_base_url: str = Field(default="", pattern=r"^(https?://[^\s?#]+)?$")
+    # Public media: stable unsigned URLs under this base (the query API's PUBLIC_MEDIA_BASE_URL).
+    public_media_base_url: str = Field(default="", pattern=r"^(https?://[^\s?#]+)?$")
+    # CloudFront public key id (Key-Pair-Id) and the secret holding its RSA private key (PEM).
+    cdn_key_pair_id: str = ""
+    cdn_private_key_secret_arn: str = ""
+    # For invalidations on delete (empty: nothing to invalidate).
+    cdn_distribution_id: str = ""
+    # URLs are identical within a window; they live between the TTL and TTL + window.
+    url_window_seconds: int = Field(default=3600, ge=1, le=24 * 3600)
+    # The secret holding the transformation HMAC keys: "current[,previous]" (hex or base64url).
+    transform_signing_keys_secret_arn: str = ""
+    # srcset widths the query API signs (format=auto); the Transform function accepts only these.
+    transform_widths: str = Field(default="320,640,960,1280,1920", pattern=r"^\d{1,4}(,\d{1,4})*$")
+    transform_max_pixels: int = Field(default=16_000_000, gt=0)
+    # Source decoding caps (the image processor's).
+    image_max_pixels: int = Field(default=50_000_000, gt=0)
+    image_max_frames: int = Field(default=1000, gt=0)
+    # Renditions above this many bytes are stored and redirected to (Lambda's 6 MB response cap).
+    transform_max_inline_bytes: int = Field(default=4_500_000, ge=1, le=4_500_000)
+
+    @property
+    def public_base(self) -> str | None:
+        return self.public_media_base_url.rstrip("/") or None
+
+    @property
+    def cdn_base(self) -> str | None:
+        return self.cdn_base_url.rstrip("/") or None
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        return tuple(sorted({int(w) for w in self.transform_widths.split(",")}))
+
+
+class TransformSettings(DeliverySettings):
+    """The Transform function's (the same variables: it serves what the query API signs)."""
+
+
+@cache
+def delivery_settings() -> DeliverySettings:
+    return DeliverySettings()
+
+
+@cache
+def transform_settings() -> TransformSettings:
+    return TransformSettings()

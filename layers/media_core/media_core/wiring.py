@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-from media_core.dal.clients import dynamodb_table, events_client, s3_client, sqs_client, stepfunctions_client
+import boto3
+
+from media_core.dal.clients import (
+    cloudfront_client,
+    dynamodb_table,
+    events_client,
+    s3_client,
+    secrets_client,
+    sqs_client,
+    stepfunctions_client,
+)
+from media_core.dal.cloudfront import CloudFrontInvalidator, NullInvalidator, read_secret
 from media_core.dal.dynamo.audit import AuditLog
 from media_core.dal.dynamo.duplicates import DuplicateIndex
 from media_core.dal.dynamo.outbox import DynamoOutbox
@@ -14,8 +26,15 @@ from media_core.dal.dynamo.usage import DailyUsage
 from media_core.dal.events import EventBridgePublisher, NullPublisher
 from media_core.dal.queue import WorkQueue
 from media_core.dal.s3 import ObjectStore
+from media_core.dal.url_signing import (
+    CloudFrontUrlSigner,
+    DeliveryUrls,
+    RelativeCloudFrontUrls,
+    WindowedS3Presigner,
+)
 from media_core.dal.workflows import StepFunctionsRuns
-from media_core.ports import WorkflowRuns
+from media_core.domain.transform import SigningKeys
+from media_core.ports import DeliveryUrlSource, Invalidator, WorkflowRuns
 from media_core.processing.lifecycle import ProcessingPipeline
 from media_core.services.cleanup import Cleanup
 from media_core.services.deletion import MediaDeleter
@@ -29,12 +48,17 @@ from media_core.settings import (
     CommonSettings,
     cleanup_settings,
     common_settings,
+    delivery_settings,
     manage_settings,
     processor_settings,
     query_settings,
     reaper_settings,
+    transform_settings,
     upload_settings,
 )
+
+if TYPE_CHECKING:
+    from media_core.services.transforms import TransformService
 
 
 @cache
@@ -79,7 +103,15 @@ def outbox_relay() -> OutboxRelay:
 @cache
 def media_queries() -> MediaQueries:
     settings = query_settings()
-    return MediaQueries(media_repository(settings.table_name), object_store(), settings, audit_log())
+    return MediaQueries(
+        media_repository(settings.table_name),
+        object_store(),
+        settings,
+        audit_log(),
+        urls=delivery_urls(),
+        transform_keys=transform_signing_keys(),
+        delivery=delivery_settings(),
+    )
 
 
 @cache
@@ -104,6 +136,7 @@ def _deleter(settings: CommonSettings, duplicate_distance: int) -> MediaDeleter:
         audit_log(),
         outbox_relay(),
         settings,
+        cdn_invalidator(),
     )
 
 
@@ -175,5 +208,78 @@ def reset_caches() -> None:
         for value in vars(module).values():
             if callable(value) and hasattr(value, "cache_clear"):
                 value.cache_clear()
-    for factory in factories:
+    for factory in (*factories, *_DELIVERY_FACTORIES):
         factory.cache_clear()
+
+
+# ---------------------------------------------------------------- delivery (CDN)
+
+
+@cache
+def delivery_urls() -> DeliveryUrls:
+    """Variant URLs identical within a window: CloudFront signed with a distribution, windowed S3
+    presigned GETs without one; the private key is read from Secrets Manager once per cold start."""
+    settings = delivery_settings()
+    window = settings.url_window_seconds
+    presigner = WindowedS3Presigner(s3_client(), boto3.Session().get_credentials, window_seconds=window)
+    signer = cdn_url_signer(settings.cdn_base) if settings.cdn_base else None
+    return DeliveryUrls(
+        presigner,
+        cloudfront=signer,
+        public_base=settings.public_base,
+        ttl_seconds=settings.download_url_ttl_seconds,
+    )
+
+
+@cache
+def cdn_url_signer(base_url: str) -> CloudFrontUrlSigner | None:
+    """CloudFront signed URLs under `base_url` ("" for relative ones), when a key pair is set."""
+    settings = delivery_settings()
+    if not (settings.cdn_key_pair_id and settings.cdn_private_key_secret_arn):
+        return None
+    pem = read_secret(secrets_client(), settings.cdn_private_key_secret_arn).encode()
+    return CloudFrontUrlSigner(
+        base_url, settings.cdn_key_pair_id, pem, window_seconds=settings.url_window_seconds
+    )
+
+
+@cache
+def transform_signing_keys() -> SigningKeys | None:
+    """The transformation HMAC keys ("current[,previous]"), or None when none are configured."""
+    arn = delivery_settings().transform_signing_keys_secret_arn
+    return SigningKeys.from_config(read_secret(secrets_client(), arn)) if arn else None
+
+
+@cache
+def cdn_invalidator() -> Invalidator:
+    distribution = delivery_settings().cdn_distribution_id
+    return CloudFrontInvalidator(cloudfront_client(), distribution) if distribution else NullInvalidator()
+
+
+@cache
+def transform_service() -> TransformService:
+    # Imported here: it pulls in Pillow, which the API functions never load (cold start).
+    from media_core.services.transforms import TransformService
+
+    settings = transform_settings()
+    keys = transform_signing_keys()
+    if keys is None:
+        raise RuntimeError("TRANSFORM_SIGNING_KEYS_SECRET_ARN is not set: nothing can be verified")
+    # Redirect targets: under CDN_BASE_URL when it is known (a custom domain, the local CDN), else
+    # relative CloudFront signed URLs (the template cannot give the distribution's own domain).
+    relative = None if settings.cdn_base else cdn_url_signer("")
+    urls: DeliveryUrlSource = (
+        RelativeCloudFrontUrls(relative, ttl_seconds=settings.download_url_ttl_seconds)
+        if relative is not None
+        else delivery_urls()
+    )
+    return TransformService(media_repository(settings.table_name), object_store(), urls, settings, keys)
+
+
+_DELIVERY_FACTORIES = (
+    delivery_urls,
+    cdn_url_signer,
+    transform_signing_keys,
+    cdn_invalidator,
+    transform_service,
+)

@@ -319,3 +319,27 @@ def test_s3_url_from_an_old_window_is_expired_on_a_verifying_server(weed: seawee
     url = weed_presigner(weed, time.time() - 2 * WINDOW - 60).presigned_get(BUCKET, KEY, expires_in=60)
     # Then it is refused (X-Amz-Date + X-Amz-Expires is in the past)
     assert requests.get(url, timeout=30).status_code == 403
+
+
+def test_a_relative_url_carries_a_custom_policy_for_that_path_under_any_host(
+    rsa_key: rsa.RSAPrivateKey,
+) -> None:
+    signer = cf_signer(rsa_key)
+    a = signer.relative_url("/media/alice/x/t/abc.webp", ttl_seconds=3600, now=T0 + 1)
+    b = signer.relative_url("/media/alice/x/t/abc.webp", ttl_seconds=3600, now=T0 + WINDOW - 1)
+    c = signer.relative_url("/media/alice/x/t/abc.webp", ttl_seconds=3600, now=T0 + WINDOW + 1)
+    # Stable within a window, like the absolute URLs
+    assert a == b != c
+    path, _, query = a.partition("?")
+    params = {k: v[0] for k, v in parse_qs(query).items()}
+    assert path == "/media/alice/x/t/abc.webp" and set(params) == {"Policy", "Signature", "Key-Pair-Id"}
+    policy = cf_b64decode(params["Policy"])
+    (statement,) = json.loads(policy)["Statement"]
+    assert statement == {
+        "Resource": "https://*/media/alice/x/t/abc.webp",
+        "Condition": {"DateLessThan": {"AWS:EpochTime": T0 + 2 * WINDOW}},
+    }
+    rsa_key.public_key().verify(cf_b64decode(params["Signature"]), policy, padding.PKCS1v15(), hashes.SHA1())
+    # A wildcard in the path itself would widen the grant: refused
+    with pytest.raises(ValueError, match="wildcard"):
+        signer.relative_url("/media/alice/*", ttl_seconds=3600, now=T0)

@@ -33,7 +33,9 @@ PAIRS = [
     (ports.EventBus, fakes.FakeEventPublisher),
     (ports.Outbox, fakes.FakeOutbox),
     (ports.WorkflowRuns, fakes.FakeWorkflowRuns),
-    (ports.OutboxFlush, OutboxRelay),  # the real relay over the fakes: nothing to fake
+    (ports.OutboxFlush, OutboxRelay),
+    (ports.DeliveryUrlSource, fakes.FakeDeliveryUrls),
+    (ports.Invalidator, fakes.FakeInvalidator),  # the real relay over the fakes: nothing to fake
 ]
 
 

@@ -146,6 +146,7 @@ class MediaView(BaseModel):
     moderation_reason: str | None = None
     original: OriginalView
     owner: str | None
+    srcset: list[SrcsetEntry] | None = None
     status: Status
     streaming: StreamingView | None = None
     tags: list[str]
@@ -207,6 +208,12 @@ class SignedParts(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     expires_at: datetime
     parts: list[UploadPart]
+
+
+class SrcsetEntry(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    url: str
+    width: int
 
 
 class StoredPart(BaseModel):

@@ -131,6 +131,11 @@ class VariantView(BaseModel):
     duration: float | None = None
 
 
+class SrcsetEntry(BaseModel):
+    width: int = Field(description="The rendition's width in pixels (the `w` descriptor)")
+    url: str = Field(description="A signed `format=auto` transformation URL under the CDN")
+
+
 class EntityView(BaseModel):
     type: str
     id: str
@@ -169,6 +174,10 @@ class MediaView(BaseModel):
     version: int
     streaming: StreamingView | None = Field(
         default=None, description="Adaptive streaming of a video (GET /media/{media_id} only)"
+    )
+    srcset: list[SrcsetEntry] = Field(
+        default_factory=list,
+        description="Images: signed on-demand renditions for `<img srcset>` (empty without a CDN)",
     )
 
 

@@ -10,9 +10,11 @@ import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from mypy_boto3_cloudfront.client import CloudFrontClient
     from mypy_boto3_dynamodb.service_resource import Table
     from mypy_boto3_events.client import EventBridgeClient
     from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_secretsmanager.client import SecretsManagerClient
     from mypy_boto3_sqs.client import SQSClient
 
 
@@ -40,6 +42,16 @@ def sqs_client() -> SQSClient:
 @cache
 def events_client() -> EventBridgeClient:
     return boto3.client("events", config=RETRIES)
+
+
+@cache
+def secrets_client() -> SecretsManagerClient:
+    return boto3.client("secretsmanager", config=RETRIES)
+
+
+@cache
+def cloudfront_client() -> CloudFrontClient:
+    return boto3.client("cloudfront", config=RETRIES)
 
 
 @cache

@@ -41,6 +41,7 @@ __all__ = [
     "CloudFrontUrlSigner",
     "CredentialsSource",
     "DeliveryUrls",
+    "RelativeCloudFrontUrls",
     "WindowedS3Presigner",
     "object_path",
     "public_url",
@@ -129,6 +130,20 @@ class CloudFrontUrlSigner:
 
     def object_url(self, key: str, *, ttl_seconds: int, now: float | None = None) -> str:
         return self.signed_url(object_path(key), ttl_seconds=ttl_seconds, now=now)
+
+    def relative_url(self, path: str, *, ttl_seconds: int, now: float | None = None) -> str:
+        """`path?Policy=…&Signature=…&Key-Pair-Id=…`, a custom policy for `https://*{path}`: valid
+        under any domain of a distribution that trusts the key group, for an origin that cannot
+        know the distribution's domain (the Transform function's redirects). A browser resolves
+        it against the CDN URL it requested. Same window rounding as `signed_url`."""
+        if ttl_seconds < 1:
+            raise ValueError(f"ttl_seconds must be positive, got {ttl_seconds}")
+        if not path.startswith("/") or "?" in path or "#" in path or "*" in path:
+            raise ValueError(f"expected a URL path without query or wildcard, got {path!r}")
+        moment = self._clock() if now is None else now
+        expires = dt.datetime.fromtimestamp(window_end(moment + ttl_seconds, self.window_seconds), dt.UTC)
+        policy = self._signer.build_policy(f"https://*{path}", expires)
+        return str(self._signer.generate_presigned_url(path, policy=policy))
 
 
 def _rsa_sha1_signer(key: rsa.RSAPrivateKey) -> Callable[[bytes], bytes]:
@@ -264,6 +279,26 @@ def _resign(
 
 
 # ---------------------------------------------------------------------------------- choice
+
+
+class RelativeCloudFrontUrls:
+    """`DeliveryUrls.object_url` for an origin behind the distribution that does not know its
+    domain: relative CloudFront signed URLs (`CloudFrontUrlSigner.relative_url`)."""
+
+    def __init__(self, signer: CloudFrontUrlSigner, *, ttl_seconds: int = 3600) -> None:
+        self._signer = signer
+        self.ttl_seconds = ttl_seconds
+
+    def object_url(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        public: bool = False,
+        download_name: str | None = None,
+        now: float | None = None,
+    ) -> str:
+        return self._signer.relative_url(object_path(key), ttl_seconds=self.ttl_seconds, now=now)
 
 
 class DeliveryUrls:

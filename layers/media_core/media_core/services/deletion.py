@@ -14,8 +14,15 @@ from media_core.domain.audit import AuditAction
 from media_core.domain.errors import InvalidTransition
 from media_core.domain.events import Announcement, DetailType, event_detail
 from media_core.domain.keys import media_prefix, originals_prefix
-from media_core.domain.models import MediaRecord, Status, utc_now
-from media_core.ports import AuditTrail, DuplicateFinder, MediaRecords, ObjectStorage, OutboxFlush
+from media_core.domain.models import MediaRecord, Status, Visibility, utc_now
+from media_core.ports import (
+    AuditTrail,
+    DuplicateFinder,
+    Invalidator,
+    MediaRecords,
+    ObjectStorage,
+    OutboxFlush,
+)
 from media_core.settings import CommonSettings
 
 logger = Logger(child=True)
@@ -29,6 +36,7 @@ class MediaDeleter:
     audit: AuditTrail
     relay: OutboxFlush
     settings: CommonSettings
+    invalidator: Invalidator | None = None
 
     def delete(self, record: MediaRecord, actor: str, reason: str = "deleted by request") -> None:
         """Delete `record`: a tombstone first (out of every index and the counters, `purge_pending`),
@@ -49,6 +57,7 @@ class MediaDeleter:
             # The tombstone keeps purge_pending: the cleanup job (or a repeated delete) resumes.
             logger.exception("objects not all removed; the cleanup job resumes", media_id=record.media_id)
             return
+        self.invalidate(record)
         deleted = announced.model_copy(update={"status": Status.DELETED, "purge_pending": False})
         detail = event_detail(deleted, self.settings.uploads_bucket, self.settings.media_bucket)
         if self.repository.purged(record, lambda _: Announcement(DetailType.DELETED, detail)):
@@ -71,6 +80,17 @@ class MediaDeleter:
                 record.original.sha256,
                 int(str(phash), 16) if phash else None,
             )
+
+    def invalidate(self, record: MediaRecord) -> None:
+        """Drop the CDN's cached copies (docs/delivery.md, revocation). Public transformation URLs
+        never expire, so their edge copies must go; signed variant URLs die within TTL + window
+        anyway, public variants are purged too. Best effort: the origin objects are gone already."""
+        if self.invalidator is None:
+            return
+        paths = [f"/t/{record.media_id}/*"]
+        if record.visibility == Visibility.PUBLIC:
+            paths.append("/" + media_prefix(record.owner, record.media_id) + "*")
+        self.invalidator.invalidate(paths)
 
     def delete_if_unchanged(self, record: MediaRecord, actor: str, reason: str) -> bool:
         try:

@@ -65,6 +65,8 @@ class MediaManagement:
             if current is not None and current.media_id != record.media_id:
                 demote = current
         updated = self.repository.update(record, changes, demote=demote)
+        if record.visibility != updated.visibility:  # made private: its public CDN copies go
+            self.deleter.invalidate(record)
         self.audit.record(media_id, AuditAction.UPDATED, caller.sub, {"fields": sorted(changes)})
         if demote is not None:
             self.audit.record(
@@ -122,6 +124,8 @@ class MediaManagement:
         record = self._managed(caller, media_id)
         status = Moderation(request.status)
         updated = self.repository.update(record, {"moderation": status, "moderation_reason": request.reason})
+        if status == Moderation.REJECTED:
+            self.deleter.invalidate(record)
         self.audit.record(
             media_id,
             AuditAction.MODERATED,

@@ -4,6 +4,8 @@ presigned or stable, lists paged by index Queries (never a Scan), counters read 
 from __future__ import annotations
 
 import posixpath
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +17,7 @@ from media_core.api.models import (
     MediaStats,
     MediaView,
     OriginalView,
+    SrcsetEntry,
     StreamingView,
     VariantView,
 )
@@ -24,6 +27,7 @@ from media_core.domain.access import (
     can_view,
     is_manager,
     public_metadata,
+    publicly_visible,
     require_admin,
     visible_record,
 )
@@ -33,8 +37,9 @@ from media_core.domain.errors import Conflict, NotFound
 from media_core.domain.keys import sanitize_filename
 from media_core.domain.models import Kind, MediaRecord, Moderation, Status, Visibility
 from media_core.domain.paging import MediaFilter, Page, Position
-from media_core.ports import AuditTrail, MediaRecords, ObjectStorage
-from media_core.settings import ModerationMode, QuerySettings
+from media_core.domain.transform import SigningKeys, TransformLimits, TransformOptions, transform_url
+from media_core.ports import AuditTrail, DeliveryUrlSource, MediaRecords, ObjectStorage
+from media_core.settings import DeliverySettings, ModerationMode, QuerySettings
 
 __all__ = ["MediaFilter", "MediaQueries"]
 
@@ -45,6 +50,11 @@ class MediaQueries:
     store: ObjectStorage
     settings: QuerySettings
     audit: AuditTrail | None = field(default=None)
+    # Delivery (docs/delivery.md): URLs identical within a window, and srcset transformations.
+    urls: DeliveryUrlSource | None = None
+    transform_keys: SigningKeys | None = None
+    delivery: DeliverySettings | None = None
+    clock: Callable[[], float] = time.time
 
     @property
     def _post_moderation(self) -> bool:
@@ -61,7 +71,10 @@ class MediaQueries:
 
     def _url(self, record: MediaRecord, key: str) -> str:
         base = self.settings.public_base
-        if base and record.visibility == Visibility.PUBLIC and record.moderation != Moderation.REJECTED:
+        public = record.visibility == Visibility.PUBLIC and record.moderation != Moderation.REJECTED
+        if self.urls is not None:
+            return self.urls.object_url(self.settings.media_bucket, key, public=public, now=self.clock())
+        if base and public:
             return f"{base}/{key}"
         return self.store.presigned_get(
             self.settings.media_bucket, key, expires_in=self.settings.download_url_ttl_seconds
@@ -99,6 +112,7 @@ class MediaQueries:
             created_at=record.created_at,
             updated_at=record.updated_at,
             version=record.version,
+            srcset=self._srcset(record),
         )
         if caller is None or is_manager(caller, record):
             return full
@@ -112,6 +126,46 @@ class MediaQueries:
                 "duplicate_of": [],
             }
         )
+
+    def _srcset(self, record: MediaRecord) -> list[SrcsetEntry]:
+        """Signed `format=auto` transformation URLs for the configured widths (none without a CDN).
+
+        Widths above the image's own are left out (contain never upscales); an image narrower
+        than every width gets the smallest, described by its real width."""
+        width = record.metadata.get("width")
+        delivery, keys = self.delivery, self.transform_keys
+        if (
+            delivery is None
+            or keys is None
+            or delivery.cdn_base is None
+            or record.kind != Kind.IMAGE
+            or record.status != Status.READY
+            or not isinstance(width, int)
+            or width < 1
+        ):
+            return []
+        private = not publicly_visible(record, self._post_moderation)
+        widths = [w for w in delivery.widths if w <= width] or [min(delivery.widths)]
+        now = self.clock()
+        return [
+            SrcsetEntry(
+                width=min(w, width),
+                url=transform_url(
+                    delivery.cdn_base,
+                    record.media_id,
+                    TransformOptions(width=w),
+                    keys,
+                    private=private,
+                    now=now,
+                    ttl_seconds=self.settings.download_url_ttl_seconds,
+                    window_seconds=delivery.url_window_seconds,
+                    limits=TransformLimits(
+                        max_pixels=delivery.transform_max_pixels, allowed_widths=delivery.widths
+                    ),
+                ),
+            )
+            for w in widths
+        ]
 
     # ------------------------------------------------------------------ lists
     def _page_of(self, page: Page, scope: dict[str, Any], caller: Caller | None = None) -> MediaPage:

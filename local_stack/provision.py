@@ -51,6 +51,7 @@ NOT_NEEDED_PREFIXES = (
     "AWS::Events::",
     "AWS::Scheduler::",
     "AWS::XRay::",
+    "AWS::Serverless::StateMachine",  # local_stack/workflows.py
 )
 _SUB_NAMES = re.compile(r"\$\{([A-Za-z0-9]+)[.}]")
 

@@ -54,6 +54,8 @@ NAME_PROPERTIES: dict[str, str] = {
     "AWS::Cognito::UserPool": "UserPoolName",
     "AWS::Cognito::UserPoolGroup": "GroupName",
     "AWS::Events::EventBus": "Name",
+    "AWS::Serverless::StateMachine": "Name",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
 }
 
 _ARN_SERVICES: dict[str, str] = {
@@ -263,6 +265,8 @@ class Resolver:
             return f"arn:{c.partition}:cognito-idp:{c.region}:{c.account_id}:userpool/{self.ref(logical_id)}"
         if rtype == "AWS::Logs::LogGroup":
             return f"arn:{c.partition}:logs:{c.region}:{c.account_id}:log-group:{name}:*"
+        if rtype in ("AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine"):
+            return f"arn:{c.partition}:states:{c.region}:{c.account_id}:stateMachine:{name}"
         service = _ARN_SERVICES.get(rtype, rtype.split("::")[1].lower() if "::" in rtype else "local")
         return f"arn:{c.partition}:{service}:{c.region}:{c.account_id}:{name}"
 
@@ -274,7 +278,7 @@ class Resolver:
         rtype = self.resource_type(name)
         if rtype == "AWS::SQS::Queue":
             return self.queue_url(name)
-        if rtype == "AWS::Serverless::LayerVersion":
+        if rtype in ("AWS::Serverless::LayerVersion", "AWS::Serverless::StateMachine"):
             return self.arn(name)
         if rtype in ("AWS::Serverless::Api", "AWS::ApiGateway::RestApi"):
             return _short_id(f"{self.context.stack_name}/{name}")

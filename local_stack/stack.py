@@ -28,6 +28,12 @@ from local_stack.resolve import DEFAULT_STACK_NAME, LocalContext, Resolver, para
 from local_stack.schedules import Schedule, schedules_for
 from local_stack.template import load_template
 from local_stack.token import DevSignIn
+from local_stack.workflows import (
+    LambdaTaskRouter,
+    create_state_machines,
+    enable_executions,
+    restore_executions,
+)
 
 log = logging.getLogger("local_stack")
 
@@ -86,6 +92,9 @@ class LocalStack:
         self._added_paths: list[str] = []
         self._layer_dirs: list[Path] = []
         self._started = False
+        self.state_machines: dict[str, str] = {}  # logical id -> ARN
+        self._task_router: LambdaTaskRouter | None = None
+        self._executions_were: bool | None = None
 
     # ------------------------------------------------------------------ what tests and the banner read
     @property
@@ -151,6 +160,8 @@ class LocalStack:
             list_additions={"AllowedOrigins": self.gateway.origins},
         )
         self.provisioned = Provisioner(resolver, self.emulator).run()
+        self._executions_were = enable_executions()
+        self.state_machines = create_state_machines(resolver, self.emulator, self.repo_root)
         specs = function_specs(resolver, self.repo_root)
         env = {**merged_environment(specs), **self.emulator.environment(), **LOCAL_FUNCTION_ENV}
         cdn = LocalCdn(self.gateway.url + CDN_PREFIX, self.emulator) if _has_transform(specs) else None
@@ -166,6 +177,8 @@ class LocalStack:
         self._layer_dirs = sorted({d for spec in specs for d in spec.layer_dirs})
         _reset_layer_caches(self._layer_dirs)  # handlers validate settings at import: this stack's env
         self.functions = {spec.logical_id: LocalFunction(spec) for spec in specs}
+        self._task_router = LambdaTaskRouter(self.functions)
+        self._task_router.install()
         if cdn is not None:
             cdn.attach(self.functions)
             self.gateway.cdn = cdn
@@ -199,6 +212,12 @@ class LocalStack:
                 self.gateway.stop()
             self.emulator.stop()
         finally:
+            if self._task_router is not None:
+                self._task_router.uninstall()
+                self._task_router = None
+            if self._executions_were is not None:
+                restore_executions(self._executions_were)
+                self._executions_were = None
             self._restore_environment()
             for name in [m for m in sys.modules if m.startswith("_local_fn_")]:
                 del sys.modules[name]

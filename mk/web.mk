@@ -3,7 +3,7 @@
 # local stack at /web/vendor/; no CDN). Both directories are gitignored. To add a library (e.g.
 # hls.js): add it to web/package.json (`cd web && npm install --save-exact hls.js@X`) and its dist
 # file to WEB_VENDOR. `make run` and `make test` depend on web-deps.
-WEB_VENDOR := uppy/dist/uppy.min.mjs
+WEB_VENDOR := uppy/dist/uppy.min.mjs hls.js/dist/hls.mjs
 
 .PHONY: web-deps
 web/node_modules/.installed: web/package.json web/package-lock.json

@@ -96,8 +96,22 @@ def env_vars(
         load_template(template_path), endpoint, api_port=api_port, parameter_overrides=parameter_overrides
     )
     extra = emulator_environment(endpoint)
+    # The distribution is not emulated: functions that name the CDN get the local gateway's
+    # /cdn paths, as `make run` gives them (local_stack/cdn.py).
+    cdn = {"CDN_BASE_URL": f"http://{host}:{api_port}/cdn"}
+    resources = load_template(template_path).get("Resources") or {}
+
+    def declared(lid: str) -> set[str]:
+        props = (resources.get(lid) or {}).get("Properties") or {}
+        return set((props.get("Environment") or {}).get("Variables") or {})
+
     per_function = {
-        spec.logical_id: {**spec.environment, **extra} for spec in function_specs(resolver, repo_root)
+        spec.logical_id: {
+            **spec.environment,
+            **{k: v for k, v in cdn.items() if k in declared(spec.logical_id)},
+            **extra,
+        }
+        for spec in function_specs(resolver, repo_root)
     }
     shared = dict(extra)
     if per_function:

@@ -1,4 +1,5 @@
 """Query API (reads): GET /media, /media/stats, /media/{media_id}, /media/{media_id}/download,
+/media/{media_id}/hls/{playlist},
 /media/{media_id}/activity, /entities/{type}/{id}/media, /admin/media, /openapi.json."""
 
 from http import HTTPStatus
@@ -7,10 +8,17 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from media_core.api.http import current_caller, documented_errors, json_response, make_resolver, ok_response
+from media_core.api.http import (
+    api_base_url,
+    current_caller,
+    documented_errors,
+    json_response,
+    make_resolver,
+    ok_response,
+)
 from media_core.api.models import Activity, MediaPage, MediaStats, MediaView
 from media_core.api.params import Cursor, EntityId, EntityType, MediaId, OwnerId, PageSize
 from media_core.api.tracing import api_tracer
@@ -91,7 +99,38 @@ def list_media(
 )
 @tracer.capture_method
 def get_media(media_id: MediaId) -> Response[MediaView]:
-    return json_response(HTTPStatus.OK, media_queries().get(_caller(), media_id))
+    return json_response(HTTPStatus.OK, media_queries().get(_caller(), media_id, api_base_url(app)))
+
+
+@app.get(
+    "/media/<media_id>/hls/<playlist>",
+    summary="An HLS playlist (or the storyboard VTT) of a video, with every URI inside signed",
+    description="`master.m3u8`, `{rendition}.m3u8`, `audio.m3u8` or `storyboard.vtt`, for whoever may see "
+    "the media. Segment and init URIs are signed GETs of the media bucket; playlist URIs stay relative "
+    "(the player asks this route again, with the same Authorization header).",
+    responses={
+        200: {
+            "description": "The playlist (application/vnd.apple.mpegurl) or WebVTT (text/vtt)",
+            "content": {"application/vnd.apple.mpegurl": {}, "text/vtt": {}},
+        },
+        **documented_errors(401, 404, 422),
+    },
+)
+@tracer.capture_method
+def streaming_playlist(
+    media_id: MediaId,
+    playlist: Annotated[
+        str,
+        Path(pattern=r"^([a-z0-9_]{1,32}\.m3u8|storyboard\.vtt)$", description="A playlist name"),
+    ],
+) -> Response[str]:
+    text, content_type = media_queries().streaming_file(_caller(), media_id, playlist)
+    return Response(
+        status_code=HTTPStatus.OK.value,
+        content_type=content_type,
+        body=text,
+        headers={"Cache-Control": "private, no-store"},
+    )
 
 
 @app.get(

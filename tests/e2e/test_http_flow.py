@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import m3u8
 import pytest
 import requests
 from media_core.engines.av.binaries import find_binaries
@@ -65,6 +66,11 @@ def check_variants(record: dict[str, Any], tmp_path: Path) -> None:
                 picture.load()
                 assert Image.MIME[picture.format] == content_type, name
                 assert picture.size == (variant["width"], variant["height"]), name
+        elif content_type == "text/vtt":  # the storyboard
+            text = data.decode("utf-8")
+            assert text.startswith("WEBVTT") and "#xywh=" in text, name
+        elif content_type == "application/vnd.apple.mpegurl":  # the HLS master playlist
+            assert m3u8.loads(data.decode("utf-8")).playlists, name
         else:
             streams = {s["codec_type"] for s in probe(data, tmp_path, f"{name}.bin")["streams"]}
             expected = {"video/mp4": {"video", "audio"}, "audio/mpeg": {"audio"}}[content_type]

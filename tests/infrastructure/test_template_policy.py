@@ -151,3 +151,99 @@ def test_the_reaper_waits_longer_than_a_retry_could_take():
         [event] = [e for e in props["Events"].values() if e["Type"] == "SQS"]
         queue = QUEUES[event["Properties"]["Queue"]["Fn::GetAtt"][0]]
         assert int(env[variable]) > queue["VisibilityTimeout"] + props["Timeout"], function
+
+
+# -- the video workflow ------------------------------------------------------------------------------
+STATE_MACHINES = of_type("AWS::Serverless::StateMachine")
+TRANSCODE_STEPS = {
+    "TranscodePlanFunction",
+    "TranscodeSegmentFunction",
+    "TranscodeAudioFunction",
+    "TranscodeAssembleFunction",
+}
+# AWS documents these actions as taking no resource-level permissions (Resource must be "*").
+NO_RESOURCE_LEVEL_ACTIONS = {
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+}
+
+
+def test_the_transcode_state_machine_logs_and_traces():
+    machine = STATE_MACHINES["TranscodeStateMachine"]
+    assert machine["Tracing"] == {"Enabled": True}
+    assert machine["Logging"]["Level"] in ("ERROR", "ALL")
+    [destination] = machine["Logging"]["Destinations"]
+    group = destination["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"][0]
+    assert RESOURCES[group]["Type"] == "AWS::Logs::LogGroup"
+    assert "RetentionInDays" in RESOURCES[group]["Properties"]
+    assert machine["DefinitionUri"] == "statemachines/transcode.asl.json"
+
+
+def test_the_state_machine_role_is_least_privilege():
+    statements = [s for p in STATE_MACHINES["TranscodeStateMachine"]["Policies"] for s in p["Statement"]]
+    assert "Role" not in STATE_MACHINES["TranscodeStateMachine"]
+    invoked: set[str] = set()
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        assert all("*" not in action for action in actions), statement
+        resources = (
+            statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        )
+        if "*" in resources:
+            # Only where AWS offers nothing narrower (log delivery, X-Ray), never anything else.
+            assert resources == ["*"] and set(actions) <= NO_RESOURCE_LEVEL_ACTIONS, statement
+            continue
+        for resource in resources:
+            assert "*" not in json.dumps(resource).replace("/*", ""), statement
+        if "lambda:InvokeFunction" in actions:
+            assert actions == ["lambda:InvokeFunction"]
+            invoked |= {r["Fn::GetAtt"][0] for r in resources}
+            assert all(r["Fn::GetAtt"][1] == "Arn" for r in resources)
+    # lambda:InvokeFunction on exactly the four steps
+    assert invoked == TRANSCODE_STEPS
+
+
+def test_the_definition_invokes_only_the_four_steps_through_its_substitutions():
+    definition = (Path(__file__).resolve().parents[2] / "statemachines/transcode.asl.json").read_text()
+    json.loads(definition)
+    substitutions = STATE_MACHINES["TranscodeStateMachine"]["DefinitionSubstitutions"]
+    assert {v["Fn::GetAtt"][0] for v in substitutions.values()} == TRANSCODE_STEPS
+    import re
+
+    names = set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", definition))
+    assert names == set(substitutions)
+    # every segment task retries on its own
+    document = json.loads(definition)
+    video = document["States"]["Encode"]["Branches"][0]["States"]
+    for name in ("Segments", "Segments (distributed)"):
+        segment = video[name]["ItemProcessor"]["States"]["Segment"]
+        assert any(r.get("MaxAttempts", 3) > 0 for r in segment["Retry"])
+        assert video[name]["MaxConcurrencyPath"] == "$.max_concurrency"
+
+
+def test_workflow_parameters_are_appended_with_their_defaults():
+    params = list(TEMPLATE["Parameters"])
+    assert params[-4:] == [
+        "ParallelTranscodeMinSeconds",
+        "TranscodeMaxConcurrency",
+        "MaxVideoDurationSeconds",
+        "HlsLadder",
+    ]
+    assert TEMPLATE["Parameters"]["MaxVideoDurationSeconds"]["Default"] == 4 * 3600
+
+
+def test_the_media_bucket_answers_cors_to_the_allowed_origins_for_players():
+    [rule] = BUCKETS["MediaBucket"]["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedOrigins"] == {"Ref": "AllowedOrigins"}
+    assert set(rule["AllowedMethods"]) >= {"GET", "HEAD"}

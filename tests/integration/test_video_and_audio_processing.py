@@ -26,6 +26,7 @@ from tests.support.local_stack import running_stack
 
 MAX_WIDTH, MAX_HEIGHT, MAX_SECONDS = 640, 640, 5
 POSTER_PRESETS = {"poster_thumbnail", "poster_small", "poster_medium", "poster_large"}
+STORYBOARD = {"storyboard", "storyboard_sprite"}
 COVER_PRESETS = {"cover_thumbnail", "cover_small", "cover_medium", "cover_large"}
 
 
@@ -35,7 +36,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     params = {
         "VideoMaxWidth": str(MAX_WIDTH),
         "VideoMaxHeight": str(MAX_HEIGHT),
-        "VideoMaxDurationSeconds": str(MAX_SECONDS),
+        "MaxVideoDurationSeconds": str(MAX_SECONDS),
         "VideoPreset": "ultrafast",
     }
     with running_stack(tmp_path_factory.mktemp("stack"), pollers=False, params=params) as running:
@@ -86,17 +87,22 @@ class VideoCase:
     content_type: str
     size: tuple[int, int]  # as displayed
     audio: bool
+    mode: str  # metadata.transcode.mode: "remux" (compliant H.264/AAC MP4) or "single" (HLS ladder + MP4)
+
+    @property
+    def variants(self) -> set[str]:
+        return {"mp4", "poster"} | POSTER_PRESETS | STORYBOARD | ({"hls"} if self.mode == "single" else set())
 
 
 VIDEO_CASES = {
-    "landscape": VideoCase("landscape_mp4", "clip.MP4", "video/mp4", (320, 240), True),
-    "portrait": VideoCase("portrait_mp4", "phone.mp4", "video/mp4", (240, 320), True),
-    "hevc": VideoCase("hevc_mov", "iphone.MOV", "video/quicktime", (320, 240), True),
-    "vp9": VideoCase("vp9_webm", "clip.webm", "video/webm", (320, 240), True),
-    "mkv": VideoCase("mkv", "clip.mkv", "video/x-matroska", (320, 240), True),
-    "avi": VideoCase("avi", "clip.avi", "video/x-msvideo", (320, 240), True),
-    "silent": VideoCase("no_audio_mp4", "silent.mp4", "video/mp4", (320, 240), False),
-    "vfr": VideoCase("vfr_mp4", "vfr.mp4", "video/mp4", (320, 240), True),
+    "landscape": VideoCase("landscape_mp4", "clip.MP4", "video/mp4", (320, 240), True, "remux"),
+    "portrait": VideoCase("portrait_mp4", "phone.mp4", "video/mp4", (240, 320), True, "remux"),
+    "hevc": VideoCase("hevc_mov", "iphone.MOV", "video/quicktime", (320, 240), True, "single"),
+    "vp9": VideoCase("vp9_webm", "clip.webm", "video/webm", (320, 240), True, "single"),
+    "mkv": VideoCase("mkv", "clip.mkv", "video/x-matroska", (320, 240), True, "single"),
+    "avi": VideoCase("avi", "clip.avi", "video/x-msvideo", (320, 240), True, "single"),
+    "silent": VideoCase("no_audio_mp4", "silent.mp4", "video/mp4", (320, 240), False, "remux"),
+    "vfr": VideoCase("vfr_mp4", "vfr.mp4", "video/mp4", (320, 240), True, "remux"),
 }
 
 
@@ -155,8 +161,9 @@ class TestVideos:
         self, stack: LocalStack, videos: dict[str, Processed], name: str
     ):
         case, body = VIDEO_CASES[name], record(stack, videos[name].media_id)
-        # Then the poster and every poster preset exist
-        assert set(body["variants"]) == {"mp4", "poster"} | POSTER_PRESETS
+        # Then the poster and every poster preset exist (with the path's streaming outputs)
+        assert body["metadata"]["transcode"]["mode"] == case.mode
+        assert set(body["variants"]) == case.variants
         # And the poster is a JPEG of the displayed size (portrait stays portrait)
         poster = body["variants"]["poster"]
         assert poster["content_type"] == "image/jpeg"
@@ -337,7 +344,7 @@ def test_hostile_files_fail_with_reasons_while_the_good_video_is_ready(
     # And the good video in the same batch is ready
     body = record(stack, good)
     assert body["status"] == "ready", body
-    assert set(body["variants"]) == {"mp4", "poster"} | POSTER_PRESETS
+    assert set(body["variants"]) == {"mp4", "poster"} | POSTER_PRESETS | STORYBOARD
 
 
 # -- at-least-once delivery -------------------------------------------------------------------------

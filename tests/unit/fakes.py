@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -1008,6 +1009,40 @@ class FakeWorkSubmitter:
         self.sent.append(SentWork(queue_url, bucket, key, size, etag))
 
 
+class FakeDeliveryUrls:
+    """URLs stable within a window, as the real one: the same inputs in one window, one URL."""
+
+    def __init__(self, window_seconds: int = 3600) -> None:
+        self.window_seconds = window_seconds
+
+    def object_url(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        public: bool = False,
+        download_name: str | None = None,
+        now: float | None = None,
+    ) -> str:
+        window = int((now if now is not None else time.time()) // self.window_seconds)
+        base = f"https://cdn.test/{key}"
+        if public:
+            return base
+        suffix = f"&name={download_name}" if download_name else ""
+        return f"{base}?bucket={bucket}&window={window}{suffix}"
+
+
+class FakeInvalidator:
+    def __init__(self) -> None:
+        self.invalidated: list[list[str]] = []
+
+    def invalidate(self, paths: Sequence[str]) -> str | None:
+        if not paths:
+            return None
+        self.invalidated.append(list(paths))
+        return f"I{len(self.invalidated)}"
+
+
 class FakeUsageMeter:
     """Bytes started per owner and UTC day."""
 
@@ -1025,6 +1060,27 @@ class FakeUsageMeter:
         self.by_day[(owner, self._today())] += size
 
 
+class FakeWorkflowRuns:
+    """Executions by name, as Step Functions keeps them: the same name starts nothing new."""
+
+    def __init__(
+        self, state_machine_arn: str = "arn:aws:states:us-east-1:123456789012:stateMachine:t"
+    ) -> None:
+        self.state_machine_arn = state_machine_arn
+        self.started: dict[str, dict[str, Any]] = {}
+        self.statuses: dict[str, str] = {}
+
+    def start(self, name: str, payload: dict[str, Any]) -> str:
+        arn = f"{self.state_machine_arn.replace(':stateMachine:', ':execution:', 1)}:{name}"
+        if name not in self.started:
+            self.started[name] = payload
+            self.statuses[arn] = "RUNNING"
+        return arn
+
+    def status(self, execution_arn: str) -> str | None:
+        return self.statuses.get(execution_arn)
+
+
 def object_created(bucket: str, key: str, info: ObjectInfo) -> ObjectCreated:
     """The S3 notification for an object the fake store holds (key URL-encoded as S3 sends it)."""
     return ObjectCreated(bucket, quote_plus(key, safe="/"), info.size, info.etag)
@@ -1038,6 +1094,7 @@ def _conformance() -> None:
     records: ports.MediaRecords = FakeMediaRecords()
     by_status: ports.RecordsByStatus = FakeMediaRecords()
     storage: ports.ObjectStorage = FakeObjectStorage()
+    workflows: ports.WorkflowRuns = FakeWorkflowRuns()
     audit: ports.AuditTrail = FakeAuditTrail()
     events: ports.EventPublisher = FakeEventPublisher()
     bus: ports.EventBus = FakeEventPublisher()
@@ -1045,4 +1102,20 @@ def _conformance() -> None:
     duplicates: ports.DuplicateFinder = FakeDuplicateFinder()
     work: ports.WorkSubmitter = FakeWorkSubmitter()
     usage: ports.UsageMeter = FakeUsageMeter()
-    del records, by_status, storage, audit, events, bus, outbox, duplicates, work, usage
+    urls: ports.DeliveryUrlSource = FakeDeliveryUrls()
+    invalidator: ports.Invalidator = FakeInvalidator()
+    del (
+        records,
+        by_status,
+        storage,
+        workflows,
+        audit,
+        events,
+        bus,
+        outbox,
+        duplicates,
+        work,
+        usage,
+        urls,
+        invalidator,
+    )

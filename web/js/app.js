@@ -2,6 +2,7 @@
 // the user's gallery (filters, cursor pagination, delete, duplicate hints). No build step.
 import { Api, ApiError, describe } from "./api.js";
 import { blurhashCanvas } from "./blurhash.js";
+import { attachPlayer, attachStoryboard } from "./player.js";
 import { createUploader, isRefusal, mediaIdOf, uploadErrorText } from "./upload.js";
 
 const SESSION_KEY = "media-pipeline.session";
@@ -216,9 +217,10 @@ function renderPreview(card, view) {
     video.preload = "none";
     video.playsInline = true;
     if (v.poster) video.poster = v.poster.url;
-    video.src = v.mp4.url;
     video.setAttribute("aria-label", `Video: ${view.original.filename}`);
     preview.append(video);
+    attachPlayer(video, view, api);
+    attachStoryboard(video, view, api).catch(() => {});
   } else if (view.kind === "audio" && v.mp3) {
     preview.classList.add("audio");
     if (thumbnailFor(view)) preview.append(imageElement(view, "thumb"));

@@ -153,6 +153,19 @@ class UsageMeter(Protocol):
     def add_started(self, owner: str, size: int) -> None: ...
 
 
+class WorkflowRuns(Protocol):
+    """Step Functions executions of a state machine (the segment-parallel transcode)."""
+
+    def start(self, name: str, payload: dict[str, Any]) -> str:
+        """Start an execution named `name` (the run id); returns its ARN. The same name again
+        starts nothing: the ARN of the existing execution is returned."""
+        ...
+
+    def status(self, execution_arn: str) -> str | None:
+        """RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED, or None when it does not exist."""
+        ...
+
+
 class DeliveryUrlSource(Protocol):
     """URLs of stored objects for browsers: identical within a window (dal.url_signing.DeliveryUrls)."""
 

@@ -10,10 +10,11 @@ from datetime import timedelta
 from enum import StrEnum
 from functools import cache
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from media_core.domain.models import Kind
+from media_core.engines.av.ladder import Rung, parse_ladder
 
 MB = 1024 * 1024
 
@@ -110,18 +111,37 @@ class DocumentSettings(ProcessorSettings):
 class AvSettings(ProcessorSettings):
     video_max_width: int = Field(default=7680, gt=0)
     video_max_height: int = Field(default=4320, gt=0)
-    video_max_duration_seconds: float = Field(default=30 * 60, gt=0)
+    video_max_duration_seconds: float = Field(default=4 * 3600, gt=0)
     video_preset: str = Field(
         default="veryfast", pattern=r"^(ultrafast|superfast|veryfast|faster|fast|medium|slow)$"
     )
     video_crf: int = Field(default=23, ge=0, le=51)
     audio_max_duration_seconds: float = Field(default=3 * 3600, gt=0)
+    # The HLS ladder (engines/av/ladder.parse_ladder): "1080,720,480,360" or "1080:6M,720:3000k".
+    hls_ladder: str = "1080,720,480,360"
+    # Videos at least this long take the segment-parallel workflow (when a state machine is set).
+    parallel_transcode_min_seconds: float = Field(default=600, gt=0)
+    # The segment-parallel transcode's state machine; empty: single-function path only.
+    transcode_state_machine_arn: str = ""
+    # At most this many segment tasks of one video at once (the Map state's MaxConcurrency).
+    transcode_max_concurrency: int = Field(default=100, ge=1, le=10_000)
+
+    @property
+    def ladder(self) -> tuple[Rung, ...]:
+        return parse_ladder(self.hls_ladder)
+
+    @model_validator(mode="after")
+    def _check_ladder(self) -> AvSettings:
+        parse_ladder(self.hls_ladder)  # a malformed ladder fails the cold start, not an upload
+        return self
 
 
 class ReaperSettings(CommonSettings):
     stuck_image_seconds: int = Field(default=480, gt=0)
     stuck_document_seconds: int = Field(default=480, gt=0)
     stuck_av_seconds: int = Field(default=6600, gt=0)
+    # Records handed to this state machine are reaped only once their execution ended.
+    transcode_state_machine_arn: str = ""
 
     def stuck_after(self) -> dict[Kind, timedelta]:
         av = timedelta(seconds=self.stuck_av_seconds)

@@ -14,6 +14,7 @@ from media_core.dal.clients import (
     s3_client,
     secrets_client,
     sqs_client,
+    stepfunctions_client,
 )
 from media_core.dal.cloudfront import CloudFrontInvalidator, NullInvalidator, read_secret
 from media_core.dal.dynamo.audit import AuditLog
@@ -31,8 +32,9 @@ from media_core.dal.url_signing import (
     RelativeCloudFrontUrls,
     WindowedS3Presigner,
 )
+from media_core.dal.workflows import StepFunctionsRuns
 from media_core.domain.transform import SigningKeys
-from media_core.ports import DeliveryUrlSource, Invalidator
+from media_core.ports import DeliveryUrlSource, Invalidator, WorkflowRuns
 from media_core.processing.lifecycle import ProcessingPipeline
 from media_core.services.cleanup import Cleanup
 from media_core.services.deletion import MediaDeleter
@@ -120,6 +122,12 @@ def processing_pipeline() -> ProcessingPipeline:
     )
 
 
+@cache
+def workflow_runs(state_machine_arn: str) -> WorkflowRuns | None:
+    """The segment-parallel transcode's executions; None when no state machine is configured."""
+    return StepFunctionsRuns(stepfunctions_client(), state_machine_arn) if state_machine_arn else None
+
+
 def _deleter(settings: CommonSettings, duplicate_distance: int) -> MediaDeleter:
     return MediaDeleter(
         media_repository(settings.table_name),
@@ -172,6 +180,7 @@ def reaper() -> Reaper:
         uploads_bucket=settings.uploads_bucket,
         max_receive_count=settings.max_receive_count,
         relay=outbox_relay(),
+        workflows=workflow_runs(settings.transcode_state_machine_arn),
     )
 
 
@@ -192,6 +201,7 @@ def reset_caches() -> None:
         outbox_relay,
         media_management,
         cleanup_job,
+        workflow_runs,
         reaper,
     )
     for module in (aws, settings):

@@ -10,6 +10,7 @@ from media_core.domain.events import DetailType
 from media_core.domain.keys import media_prefix
 from media_core.domain.models import Kind, MediaRecord, Status, utc_now
 
+from tests.unit.fakes import FakeWorkflowRuns
 from tests.unit.services.conftest import ALICE, MEDIA, UPLOADS, World
 from tests.unit.services.test_management import processed
 
@@ -222,3 +223,28 @@ def test_the_reaper_waits_for_the_retries_still_due(world: World) -> None:
     assert world.stored(early.media_id).status == Status.PROCESSING
     later = now + STUCK_AFTER[Kind.IMAGE] * 5
     assert world.reaper(STUCK_AFTER).run(now=later).failed == [early.media_id]
+
+
+def test_the_reaper_waits_for_a_running_workflow_and_reaps_it_once_it_ended(world: World) -> None:
+    now = utc_now()
+    # Given a video handed to the transcode workflow 3 hours ago (longer than any function limit)
+    runs = FakeWorkflowRuns()
+    arn = runs.start("run1", {"media_id": "x"})
+    video = _processing(world, now - timedelta(hours=3), kind=Kind.VIDEO)
+    metadata = {"transcode": {"mode": "parallel", "execution_arn": arn}}
+    world.records.transition(world.stored(video.media_id), Status.PROCESSING, changes={"metadata": metadata})
+    world.records.backdate(video.media_id, now - timedelta(hours=3))
+    reaper = world.reaper(STUCK_AFTER)
+    reaper.workflows = runs
+    # When the reaper runs while the execution still runs: the record is left alone
+    assert reaper.run(now=now).failed == []
+    assert world.stored(video.media_id).status == Status.PROCESSING
+    # When the execution was aborted without settling the record: it is failed, its run removed
+    runs.statuses[arn] = "ABORTED"
+    assert reaper.run(now=now).failed == [video.media_id]
+    failed = world.stored(video.media_id)
+    assert failed.status == Status.FAILED
+    assert failed.failure_reason == (
+        "processing failed: the transcode workflow ended ABORTED without settling the record"
+    )
+    assert world.store.keys(MEDIA, media_prefix("alice", video.media_id)) == []

@@ -32,7 +32,10 @@ PAIRS = [
     (ports.UsageMeter, fakes.FakeUsageMeter),
     (ports.EventBus, fakes.FakeEventPublisher),
     (ports.Outbox, fakes.FakeOutbox),
-    (ports.OutboxFlush, OutboxRelay),  # the real relay over the fakes: nothing to fake
+    (ports.WorkflowRuns, fakes.FakeWorkflowRuns),
+    (ports.OutboxFlush, OutboxRelay),
+    (ports.DeliveryUrlSource, fakes.FakeDeliveryUrls),
+    (ports.Invalidator, fakes.FakeInvalidator),  # the real relay over the fakes: nothing to fake
 ]
 
 

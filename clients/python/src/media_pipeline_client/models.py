@@ -148,6 +148,7 @@ class MediaView(BaseModel):
     owner: str | None
     srcset: list[SrcsetEntry] | None = None
     status: Status
+    streaming: StreamingView | None = None
     tags: list[str]
     updated_at: datetime
     variants: dict[str, VariantView]
@@ -220,6 +221,12 @@ class StoredPart(BaseModel):
     etag: str
     part_number: int
     size: int
+
+
+class StreamingView(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    hls: str | None
+    storyboard: str | None
 
 
 class UploadCreated(BaseModel):

@@ -177,3 +177,20 @@ def make_resolver(settings: CommonSettings, logger: Logger) -> APIGatewayRestRes
 def current_caller(app: APIGatewayRestResolver, admin_group: str) -> Caller:
     claims = app.current_event.request_context.authorizer.claims
     return caller_from_claims(claims, admin_group)
+
+
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+
+
+def api_base_url(app: APIGatewayRestResolver) -> str:
+    """This API's URL as the caller reached it: `X-Forwarded-Proto` (API Gateway sets it; http for
+    a loopback host without it), the Host header, and the stage on an execute-api domain (a custom
+    domain's base path mapping is assumed at its root)."""
+    event = app.current_event
+    headers = {k.lower(): v for k, v in (event.headers or {}).items()}
+    host = headers.get("host") or event.request_context.domain_name or "localhost"
+    loopback = host.split(":")[0] in _LOOPBACK_HOSTS or host.startswith("[::1]")
+    proto = headers.get("x-forwarded-proto") or ("http" if loopback else "https")
+    stage = event.request_context.stage
+    prefix = f"/{stage}" if ".execute-api." in host and stage else ""
+    return f"{proto}://{host}{prefix}"

@@ -144,6 +144,16 @@ class EntityView(BaseModel):
     id: str
 
 
+class StreamingView(BaseModel):
+    hls: str | None = Field(
+        description="The HLS master playlist, served by GET /media/{media_id}/hls/master.m3u8 with every "
+        "URI inside signed (send the same Authorization header); null when the video has no HLS"
+    )
+    storyboard: str | None = Field(
+        description="WebVTT seek-bar previews (`sprite.jpg#xywh=` cues, the sprite URL signed); null if none"
+    )
+
+
 class MediaView(BaseModel):
     media_id: str
     owner: str | None = Field(description="The owner's id; null in the public view others get")
@@ -165,6 +175,9 @@ class MediaView(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+    streaming: StreamingView | None = Field(
+        default=None, description="Adaptive streaming of a video (GET /media/{media_id} only)"
+    )
     srcset: list[SrcsetEntry] = Field(
         default_factory=list,
         description="Images: signed on-demand renditions for `<img srcset>` (empty without a CDN)",

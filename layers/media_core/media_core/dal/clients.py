@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -52,3 +52,8 @@ def secrets_client() -> SecretsManagerClient:
 @cache
 def cloudfront_client() -> CloudFrontClient:
     return boto3.client("cloudfront", config=RETRIES)
+
+
+@cache
+def stepfunctions_client() -> Any:
+    return boto3.client("stepfunctions", config=RETRIES)

@@ -28,7 +28,7 @@ from media_core.domain.audit import AuditAction
 from media_core.domain.errors import InvalidTransition, MediaRejected, redact
 from media_core.domain.events import Announce, Announcement, DetailType, event_detail
 from media_core.domain.guards import RecordGuard
-from media_core.domain.keys import parse_upload_key, pinned_original_key
+from media_core.domain.keys import media_prefix, parse_upload_key, pinned_original_key
 from media_core.domain.models import MediaRecord, Moderation, Original, Status
 from media_core.domain.transfers import StorageError
 from media_core.domain.units import human_bytes
@@ -36,7 +36,7 @@ from media_core.observability import metrics_for
 from media_core.ports import AuditTrail, MediaRecords, ObjectStorage, OutboxFlush
 from media_core.processing.objects import Attempt, ObjectCreated
 from media_core.processing.variants import VariantWriter
-from media_core.processing.work import KindProcessor, WorkContext
+from media_core.processing.work import KindProcessor, WorkContext, WorkResult
 from media_core.settings import ProcessorSettings
 
 logger = Logger(child=True)
@@ -48,6 +48,7 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"  # this version of the object is (being) processed already
     IGNORED = "ignored"  # not an upload of ours, or its record is gone
     SUPERSEDED = "superseded"  # the record moved on while we worked (deleted, re-claimed, replaced)
+    HANDED_OFF = "handed_off"  # a workflow (the segment-parallel transcode) settles the record later
 
 
 class _NoRelay:
@@ -154,6 +155,64 @@ class ProcessingPipeline:
                     :500
                 ],
             )
+        if result.handoff is not None:
+            return self._hand_off(record, claimed, result, writer)
+        return self.finish(claimed, result, writer, started, before=record)
+
+    def _hand_off(
+        self, before: MediaRecord, claimed: MediaRecord, result: WorkResult, writer: VariantWriter
+    ) -> Result:
+        """The work continues elsewhere (a Step Functions execution named by the run id): the record
+        stays `processing` with the pinned original and the hand-off metadata, still owned by the run.
+        The pinned copy of the version it replaces is noted (`transcode.previous_original`): the
+        workflow's finish removes it, as this finish would."""
+        metadata = dict(result.metadata)
+        transcode = dict(metadata.get("transcode") or {})
+        transcode["previous_original"] = before.original.stored_key
+        metadata["transcode"] = transcode
+        try:
+            self.repository.transition(
+                claimed,
+                Status.PROCESSING,
+                changes={"metadata": metadata, "original": claimed.original},
+                guard=RecordGuard(run_id=claimed.run_id),
+            )
+        except InvalidTransition:
+            writer.discard()
+            return Result(Outcome.SUPERSEDED, claimed.media_id, "record changed while processing")
+        logger.info("handed off", media_id=claimed.media_id, run_id=claimed.run_id, to=result.handoff)
+        return Result(Outcome.HANDED_OFF, claimed.media_id, str(result.handoff))
+
+    def update_run(self, claimed: MediaRecord, metadata: dict[str, object]) -> MediaRecord:
+        """Record progress (a workflow's plan) on a record still `processing` for its run."""
+        return self.repository.transition(
+            claimed,
+            Status.PROCESSING,
+            changes={"metadata": metadata},
+            guard=RecordGuard(run_id=claimed.run_id),
+        )
+
+    def current_run(self, media_id: str, run_id: str) -> MediaRecord | None:
+        """The record if it is still `processing` for `run_id` (a workflow step checks it owns the run)."""
+        record = self.repository.get(media_id)
+        if record is None or record.status != Status.PROCESSING or record.run_id != run_id:
+            return None
+        return record
+
+    def finish(
+        self,
+        claimed: MediaRecord,
+        result: WorkResult,
+        writer: VariantWriter | None = None,
+        started: float | None = None,
+        *,
+        before: MediaRecord | None = None,
+    ) -> Result:
+        """Settle a run `ready` (conditional on still owning it): the one finish every path uses.
+        `before`: the record as it was before the claim (its variants and pinned original are
+        removed if this run no longer serves them). Superseded: the run's objects are removed."""
+        assert claimed.run_id is not None
+        before = before or claimed
         original = claimed.original.model_copy(update={"sha256": result.sha256 or claimed.original.sha256})
         try:
             ready = self.repository.transition(
@@ -170,19 +229,31 @@ class ProcessingPipeline:
                 announce=self._announce(DetailType.READY),
             )
         except InvalidTransition:
-            writer.discard()
-            return Result(Outcome.SUPERSEDED, record.media_id, "record changed while processing")
-        self._remove_previous_run(record, ready)
+            self._discard_run(claimed, writer)
+            return Result(Outcome.SUPERSEDED, claimed.media_id, "record changed while processing")
+        self._remove_previous_run(before, ready)
         if result.on_ready is not None:
             result.on_ready()
         self._settled(ready, AuditAction.PROCESSED)
-        elapsed = round((time.monotonic() - started) * 1000)
-        metrics = metrics_for(record.kind)
+        elapsed = round((time.monotonic() - (started if started is not None else time.monotonic())) * 1000)
+        metrics = metrics_for(claimed.kind)
         metrics.ready(
             elapsed, bytes_in=original.size, bytes_out=sum(v.bytes for v in result.variants.values())
         )
-        logger.info("media ready", media_id=record.media_id, variants=len(result.variants), ms=elapsed)
-        return Result(Outcome.READY, record.media_id)
+        logger.info("media ready", media_id=claimed.media_id, variants=len(result.variants), ms=elapsed)
+        return Result(Outcome.READY, claimed.media_id)
+
+    def fail_run(self, claimed: MediaRecord, reason: str) -> Result:
+        """Settle a run `failed` with `reason` and remove everything it wrote (its whole prefix)."""
+        self._discard_run(claimed, None)
+        return self._fail(claimed, reason)
+
+    def _discard_run(self, claimed: MediaRecord, writer: VariantWriter | None) -> None:
+        if writer is not None:
+            writer.discard()
+        if claimed.run_id:
+            prefix = f"{media_prefix(claimed.owner, claimed.media_id)}{claimed.run_id}/"
+            self.store.delete_prefix(self.settings.media_bucket, prefix)
 
     def _size_rejection(self, record: MediaRecord, event: ObjectCreated) -> str | None:
         limit = self.settings.max_bytes(record.kind)

@@ -40,6 +40,9 @@ class WorkResult:
     # Side effects that only make sense if this run's result is the record's: run by the
     # lifecycle after the ready write commits, never for a run that was superseded or deleted.
     on_ready: Callable[[], None] | None = None
+    # Set when the work continues in a workflow (its execution ARN): the record stays `processing`
+    # with `metadata`, and the workflow settles it through the same finish.
+    handoff: str | None = None
 
 
 class KindProcessor(Protocol):

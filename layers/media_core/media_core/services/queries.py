@@ -3,6 +3,7 @@ presigned or stable, lists paged by index Queries (never a Scan), counters read 
 
 from __future__ import annotations
 
+import posixpath
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,8 +18,10 @@ from media_core.api.models import (
     MediaView,
     OriginalView,
     SrcsetEntry,
+    StreamingView,
     VariantView,
 )
+from media_core.domain import streaming
 from media_core.domain.access import (
     Caller,
     can_view,
@@ -58,9 +61,13 @@ class MediaQueries:
         return self.settings.moderation_mode == ModerationMode.POST
 
     # ------------------------------------------------------------------ one record
-    def get(self, caller: Caller, media_id: str) -> MediaView:
+    def get(self, caller: Caller, media_id: str, api_base: str | None = None) -> MediaView:
+        """One record; `api_base` (this API's URL) adds the `streaming` URLs of a video."""
         record = visible_record(caller, self.repository.get(media_id), media_id, self._post_moderation)
-        return self.view(record, caller)
+        view = self.view(record, caller)
+        if api_base is not None and record.kind == Kind.VIDEO:
+            view = view.model_copy(update={"streaming": self.streaming_view(record, api_base)})
+        return view
 
     def _url(self, record: MediaRecord, key: str) -> str:
         base = self.settings.public_base
@@ -234,6 +241,50 @@ class MediaQueries:
             by_status={s.value: n for s, n in counters.by_status.items()},
             total_bytes=counters.total_bytes,
         )
+
+    # ------------------------------------------------------------------ streaming
+    @staticmethod
+    def _hls_prefix(record: MediaRecord) -> str | None:
+        hls = record.variants.get("hls")
+        return f"{posixpath.dirname(hls.key)}/" if hls is not None else None
+
+    def streaming_view(self, record: MediaRecord, api_base: str) -> StreamingView | None:
+        """URLs of the master playlist (this API's signing route) and of the storyboard VTT."""
+        if record.status != Status.READY or (
+            "hls" not in record.variants and "storyboard" not in record.variants
+        ):
+            return None
+        base = f"{api_base.rstrip('/')}/media/{record.media_id}/hls"
+        return StreamingView(
+            hls=f"{base}/{streaming.MASTER}" if "hls" in record.variants else None,
+            storyboard=f"{base}/{streaming.STORYBOARD}" if "storyboard" in record.variants else None,
+        )
+
+    def streaming_file(self, caller: Caller, media_id: str, name: str) -> tuple[str, str]:
+        """(text, content type) of a playlist or the storyboard VTT, every URI inside signed."""
+        record = visible_record(caller, self.repository.get(media_id), media_id, self._post_moderation)
+
+        def sign(key: str) -> str:
+            return self._url(record, key)
+
+        if name == streaming.STORYBOARD:
+            board = record.variants.get("storyboard")
+            if board is None:
+                raise NotFound(f"media {media_id} has no storyboard")
+            run_prefix = f"{posixpath.dirname(posixpath.dirname(board.key))}/"
+            text = self.store.read(self.settings.media_bucket, board.key).decode("utf-8")
+            return streaming.sign_vtt(text, board.key, run_prefix, sign), streaming.VTT_TYPE
+        prefix = self._hls_prefix(record)
+        hls_meta = record.metadata.get("hls") if isinstance(record.metadata.get("hls"), dict) else None
+        if prefix is None or hls_meta is None:
+            raise NotFound(f"media {media_id} has no HLS stream")
+        renditions = [str(v.get("name")) for v in hls_meta.get("variants", []) if isinstance(v, dict)]
+        streaming.check_name(
+            name, streaming.playlist_names(renditions, bool(hls_meta.get("has_audio"))), media_id
+        )
+        key = f"{prefix}{name}"
+        text = self.store.read(self.settings.media_bucket, key).decode("utf-8")
+        return streaming.sign_playlist(text, key, prefix, sign), streaming.PLAYLIST_TYPE
 
     # ------------------------------------------------------------------ download, activity
     def download_url(self, caller: Caller, media_id: str, variant: str | None) -> str:

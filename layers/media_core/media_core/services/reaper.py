@@ -1,11 +1,16 @@
 """The reaper: a record must never stay `processing` for ever. If a processor was stopped
 mid-way (Lambda timeout, out of memory) on its last delivery, nothing else will settle the
-record; this job fails it with a reason and removes whatever that run wrote."""
+record; this job fails it with a reason and removes whatever that run wrote.
+
+Workflow runs (a long video handed to the segment-parallel transcode: the record's
+`metadata.transcode.execution_arn`) are settled by their state machine, which may legitimately
+run longer than any function: such a record is left alone while DescribeExecution says RUNNING,
+and reaped once the execution ended (failed, timed out, aborted, or succeeded without settling)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
@@ -15,7 +20,7 @@ from media_core.domain.events import Announcement, DetailType, event_detail
 from media_core.domain.guards import RecordGuard
 from media_core.domain.keys import media_prefix
 from media_core.domain.models import Kind, MediaRecord, Status, utc_now
-from media_core.ports import MediaRecords, ObjectStorage, OutboxFlush, RecordsByStatus
+from media_core.ports import MediaRecords, ObjectStorage, OutboxFlush, RecordsByStatus, WorkflowRuns
 
 logger = Logger(child=True)
 
@@ -42,6 +47,23 @@ class Reaper:
     uploads_bucket: str = ""
     max_receive_count: int = 5
     relay: OutboxFlush | None = None
+    workflows: WorkflowRuns | None = field(default=None)
+
+    @staticmethod
+    def execution_of(record: MediaRecord) -> str | None:
+        transcode = record.metadata.get("transcode")
+        arn = transcode.get("execution_arn") if isinstance(transcode, dict) else None
+        return str(arn) if arn else None
+
+    def _workflow_reason(self, record: MediaRecord) -> str | None:
+        """None: the record's workflow still runs (leave it). Otherwise why it is reaped."""
+        arn = self.execution_of(record)
+        assert arn is not None
+        status = self.workflows.status(arn) if self.workflows is not None else None
+        if status == "RUNNING":
+            return None
+        ended = "does not exist" if status is None else f"ended {status}"
+        return f"processing failed: the transcode workflow {ended} without settling the record"
 
     def _limit(self, record: MediaRecord) -> timedelta:
         """A claim made before the last attempt still has retries due: its message comes back
@@ -56,12 +78,20 @@ class Reaper:
         examined, failed = 0, []
         for record in self.index.changed_before(Status.PROCESSING, now - shortest):
             examined += 1
-            if record.updated_at > now - self._limit(record) or record.run_id is None:
+            if record.run_id is None:
                 continue
-            reason = (
-                f"processing timed out: no result {_minutes(now - record.updated_at)} after it started "
-                f"(the {record.kind.value} processor was stopped before finishing)"
-            )
+            if self.execution_of(record) is not None:
+                workflow_reason = self._workflow_reason(record)
+                if workflow_reason is None:
+                    continue
+                reason = workflow_reason
+            else:
+                if record.updated_at > now - self._limit(record):
+                    continue
+                reason = (
+                    f"processing timed out: no result {_minutes(now - record.updated_at)} after it started "
+                    f"(the {record.kind.value} processor was stopped before finishing)"
+                )
             try:
                 self.repository.transition(
                     record,

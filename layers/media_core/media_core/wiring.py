@@ -5,14 +5,13 @@ from __future__ import annotations
 from functools import cache
 from typing import TYPE_CHECKING
 
-import boto3
-
 from media_core.dal.clients import (
     cloudfront_client,
     dynamodb_table,
     events_client,
     s3_client,
     secrets_client,
+    session_credentials,
     sqs_client,
     stepfunctions_client,
 )
@@ -221,7 +220,7 @@ def delivery_urls() -> DeliveryUrls:
     presigned GETs without one; the private key is read from Secrets Manager once per cold start."""
     settings = delivery_settings()
     window = settings.url_window_seconds
-    presigner = WindowedS3Presigner(s3_client(), boto3.Session().get_credentials, window_seconds=window)
+    presigner = WindowedS3Presigner(s3_client(), session_credentials(), window_seconds=window)
     signer = cdn_url_signer(settings.cdn_base) if settings.cdn_base else None
     return DeliveryUrls(
         presigner,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -57,3 +58,8 @@ def cloudfront_client() -> CloudFrontClient:
 @cache
 def stepfunctions_client() -> Any:
     return boto3.client("stepfunctions", config=RETRIES)
+
+
+def session_credentials() -> Callable[[], Any]:
+    """The runtime's credentials, fetched per call (they rotate): signers made outside botocore."""
+    return boto3.Session().get_credentials

@@ -8,7 +8,10 @@ Method (be honest about it):
   whose sys.path starts like Lambda's: the function's folder (/var/task), then layers/media_core
   (/opt/python). Its environment is the function's own, resolved by the local stack's code from
   template.yaml (tools/sam_local_env: Globals merged, the emulator endpoint, tracing off), so the
-  settings validated at import see what `make run` gives them. Nothing is called over the network.
+  settings validated at import see what `make run` gives them. Nothing is called over the network:
+  the one function that reads a secret at import (transform: its signing keys, by design once per
+  cold start) gets it from a Secrets Manager stub on 127.0.0.1 that this script runs, so its figure
+  includes creating the client and one loopback round trip (on Lambda: a real one, not counted).
 - The figure is the time around the import statement inside that process (perf_counter), not the
   interpreter's start-up, which Lambda pays with or without our code. Lambda's own bootstrap
   imports a few stdlib modules (json, http.client) first; here the import pays for them, for the
@@ -34,7 +37,11 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,8 +75,40 @@ class Target:
     env: dict[str, str]
 
 
-def targets() -> list[Target]:
-    """Every functions/*/app.py with its template environment, plus the baseline."""
+class _SecretsStub(BaseHTTPRequestHandler):
+    """Secrets Manager's GetSecretValue (JSON protocol) for any id: an HMAC key, as the transform
+    function's TRANSFORM_SIGNING_KEYS_SECRET_ARN holds."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = json.dumps({"Name": "bench", "SecretString": "00" * 32}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextmanager
+def secrets_stub() -> Iterator[str]:
+    """The stub's endpoint on 127.0.0.1 (an ephemeral port), stopped on exit."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _SecretsStub)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def targets(secrets_endpoint: str = "") -> list[Target]:
+    """Every functions/*/app.py with its template environment, plus the baseline; Secrets Manager
+    is `secrets_endpoint` (the stub) when given."""
     document = sam_local_env.env_vars(TEMPLATE, host="127.0.0.1")
     resolver = sam_local_env.local_resolver(load_template(TEMPLATE), "http://127.0.0.1:4566")
     specs = {spec.code_dir.resolve(): spec for spec in function_specs(resolver, ROOT)}
@@ -82,6 +121,8 @@ def targets() -> list[Target]:
         kinds = {event.type.lower() for event in spec.events}
         kind = "api" if "api" in kinds else "sqs" if "sqs" in kinds else "schedule"
         env = {**base, **document[spec.logical_id], "POWERTOOLS_LOG_LEVEL": "WARNING"}
+        if secrets_endpoint:  # only what reads a secret at import calls it
+            env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = secrets_endpoint
         found.append(Target(app.parent.name, kind, app.parent, "import app", env))
     return found
 
@@ -181,8 +222,11 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--json", type=Path, default=OUT / "cold_start.json")
     args = parser.parse_args()
+    with secrets_stub() as endpoint:
+        return run(args, targets(endpoint))
 
-    all_targets = targets()
+
+def run(args: argparse.Namespace, all_targets: list[Target]) -> int:
     for target in all_targets:  # warm-up: compile into the private pycache
         sample(target)
     samples: dict[str, list[float]] = {t.name: [] for t in all_targets}

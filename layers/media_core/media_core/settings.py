@@ -3,7 +3,7 @@
 Each function builds the settings class it needs through a cached factory; a missing or
 malformed variable fails the cold start loudly instead of at the first request.
 
-Plain frozen dataclasses, not pydantic-settings (whose import and model building cost ~30 ms of
+Plain frozen classes, not pydantic-settings (whose import and model building cost ~30 ms of
 every cold start, docs/cold-start.md): a field is read from the variable of its name in any case
 (`TABLE_NAME` for `table_name`), converted by its annotation as pydantic's lax mode does (ints,
 floats, `true`/`false`/`1`/`0`/`yes`/`no`/`on`/`off`, enum values, a JSON list for a tuple) and checked

@@ -41,6 +41,8 @@ def _api_functions() -> list[Path]:
 
 
 def _load(path: Path) -> ModuleType:
+    if str(path.parent) not in sys.path:
+        sys.path.append(str(path.parent))  # as Lambda's: the function's sibling modules (its routes)
     spec = importlib.util.spec_from_file_location(f"openapi_{path.parent.name}", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)

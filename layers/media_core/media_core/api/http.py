@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import json
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from pydantic import BaseModel
 
 from media_core.api.models import ErrorBody
@@ -174,19 +176,24 @@ def make_resolver(settings: CommonSettings, logger: Logger) -> APIGatewayRestRes
     return app
 
 
-def current_caller(app: APIGatewayRestResolver, admin_group: str) -> Caller:
-    claims = app.current_event.request_context.authorizer.claims
+def rest_event(router: BaseRouter) -> APIGatewayProxyEvent:
+    """The current request (a REST resolver's, or a router's included in one)."""
+    return cast(APIGatewayProxyEvent, router.current_event)
+
+
+def current_caller(router: BaseRouter, admin_group: str) -> Caller:
+    claims = rest_event(router).request_context.authorizer.claims
     return caller_from_claims(claims, admin_group)
 
 
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
-def api_base_url(app: APIGatewayRestResolver) -> str:
+def api_base_url(router: BaseRouter) -> str:
     """This API's URL as the caller reached it: `X-Forwarded-Proto` (API Gateway sets it; http for
     a loopback host without it), the Host header, and the stage on an execute-api domain (a custom
     domain's base path mapping is assumed at its root)."""
-    event = app.current_event
+    event = rest_event(router)
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
     host = headers.get("host") or event.request_context.domain_name or "localhost"
     loopback = host.split(":")[0] in _LOOPBACK_HOSTS or host.startswith("[::1]")

@@ -1,5 +1,8 @@
 """Cold start matters: the API and scheduled functions never import the processors' heavy
-libraries (Pillow, numpy, ffmpeg-python, pdfium, libheif) — those ship only with the processors."""
+libraries (Pillow, numpy, ffmpeg-python, pdfium, libheif) — those ship only with the processors.
+The API functions' `import app` reads the settings and nothing more: the event handler, the routes,
+the request models and the validation come with the first request (media_core.api.lazy), and then
+only what that function's routes use (media_core.wiring imports inside each factory)."""
 
 from __future__ import annotations
 
@@ -8,38 +11,125 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bench.bench_cold_start import first_request_event
+
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ["PIL", "numpy", "ffmpeg", "pypdfium2", "pillow_heif"]
+ENV = {
+    **os.environ,
+    "TABLE_NAME": "t",
+    "UPLOADS_BUCKET": "uploads-bucket",
+    "MEDIA_BUCKET": "media-bucket",
+    "EVENT_BUS_NAME": "bus",
+    "IMAGE_QUEUE_URL": "http://127.0.0.1/q",
+    "AV_QUEUE_URL": "http://127.0.0.1/q",
+    "DOCUMENT_QUEUE_URL": "http://127.0.0.1/q",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+# Imports the app as Lambda does (its folder, then the layer, on sys.path); prints which of the
+# named modules are loaded after the import and, given an event, after that one request.
 PROBE = """
-import importlib.util, json, sys
-sys.path.insert(0, "layers/media_core")
-spec = importlib.util.spec_from_file_location("app", sys.argv[1])
+import importlib.util, json, os, sys
+app_file, event, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+sys.path[:0] = [os.path.dirname(os.path.abspath(app_file)), "layers/media_core"]
+spec = importlib.util.spec_from_file_location("app", app_file)
 module = importlib.util.module_from_spec(spec)
+sys.modules["app"] = module
 spec.loader.exec_module(module)
-print(json.dumps(sorted(m for m in sys.argv[2:] if m in sys.modules)))
+loaded = {"import": sorted(m for m in names if m in sys.modules)}
+if event:
+    class Context:
+        function_name, memory_limit_in_mb, aws_request_id = "probe", 128, "probe"
+        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:probe"
+    answer = module.handler(json.loads(event), Context())
+    loaded["status"] = answer["statusCode"]
+    loaded["body"] = json.loads(answer["body"])
+    loaded["request"] = sorted(m for m in names if m in sys.modules)
+print(json.dumps(loaded))
 """
+
+# What no API function may load at import: the HTTP and validation machinery, the models, the
+# services and the data-access classes, the delivery signers (cryptography), pydantic-settings.
+FIRST_REQUEST_ONLY = [
+    "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.event_handler.openapi.params",
+    "aws_lambda_powertools.event_handler.middlewares.openapi_validation",
+    "media_core.api.http",
+    "media_core.api.models",
+    "media_core.wiring",
+    "media_core.domain.models",
+    "pydantic_settings",
+]
+UPLOADS_ONLY = ["media_core.services.uploads", "media_core.services.uppy", "media_core.dal.dynamo.usage"]
+QUERY_ONLY = ["media_core.services.queries", "media_core.dal.url_signing", "cryptography"]
+MANAGE_ONLY = ["media_core.services.management", "media_core.services.deletion", "media_core.dal.queue"]
+SERVICES = [*UPLOADS_ONLY, *QUERY_ONLY, *MANAGE_ONLY, "media_core.dal.dynamo.repository", "media_core.dal.s3"]
+
+
+def run_python(*args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.strip().splitlines()[-1]
+
+
+def probe(function: str, names: list[str], event: dict[str, Any] | None = None) -> dict[str, Any]:
+    app = f"functions/{function}/app.py"
+    found: dict[str, Any] = json.loads(
+        run_python("-c", PROBE, app, json.dumps(event) if event else "", *names)
+    )
+    return found
 
 
 @pytest.mark.parametrize("function", ["uploads", "query", "manage", "cleanup", "reaper"])
 def test_light_functions_import_no_heavy_library(function: str):
-    env = {
-        **os.environ,
-        "TABLE_NAME": "t",
-        "UPLOADS_BUCKET": "uploads-bucket",
-        "MEDIA_BUCKET": "media-bucket",
-        "EVENT_BUS_NAME": "bus",
-        "IMAGE_QUEUE_URL": "http://127.0.0.1/q",
-        "AV_QUEUE_URL": "http://127.0.0.1/q",
-        "DOCUMENT_QUEUE_URL": "http://127.0.0.1/q",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-    }
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE, f"functions/{function}/app.py", *HEAVY],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+    assert probe(function, HEAVY)["import"] == []
+
+
+@pytest.mark.parametrize("function", ["uploads", "query", "manage"])
+def test_api_import_leaves_http_models_and_services_to_the_first_request(function: str):
+    # Given an API function, When it is imported (its cold start's init phase)
+    loaded = probe(function, [*FIRST_REQUEST_ONLY, *SERVICES, "media_core.settings"])
+    # Then its settings are read, and nothing of the HTTP layer, the models or the services is loaded
+    assert loaded["import"] == ["media_core.settings"]
+
+
+@pytest.mark.parametrize(
+    ("function", "not_its_paths"),
+    [
+        ("uploads", [*QUERY_ONLY, *MANAGE_ONLY]),
+        ("query", [*UPLOADS_ONLY, *MANAGE_ONLY]),
+        ("manage", [*UPLOADS_ONLY, "cryptography"]),
+    ],
+)
+def test_first_request_validates_and_loads_only_the_functions_own_paths(
+    function: str, not_its_paths: list[str]
+):
+    # Given an API function and the request its validation refuses (the benchmark's first request)
+    event = json.loads(first_request_event(function))
+    # When it is imported and answers that request
+    loaded = probe(function, [*FIRST_REQUEST_ONLY, *not_its_paths], event)
+    # Then the request was validated by Powertools' OpenAPI validation, loaded on that request
+    assert loaded["status"] == 422
+    assert loaded["body"]["error"] == "validation_error"
+    assert loaded["body"]["details"]
+    assert "aws_lambda_powertools.event_handler.middlewares.openapi_validation" in loaded["request"]
+    assert "media_core.api.models" in loaded["request"]
+    # And no module that only the other API functions' paths use was imported
+    assert not set(not_its_paths) & set(loaded["request"])
+    assert "pydantic_settings" not in loaded["request"]
+
+
+def test_wiring_imports_no_service_until_a_factory_is_called():
+    code = (
+        "import sys; sys.path.insert(0, 'layers/media_core'); import media_core.wiring, json; "
+        f"print(json.dumps(sorted(m for m in {SERVICES!r} if m in sys.modules)))"
+    )
+    assert json.loads(run_python("-c", code)) == []

@@ -129,6 +129,14 @@ def _convert(kind: Any, value: Any) -> Any:
     raise TypeError(f"no conversion for {kind!r}")  # pragma: no cover - a new field's type
 
 
+T = TypeVar("T")
+
+
+def per_kind(kind: Kind, image: T, video: T, audio: T, document: T) -> T:
+    """The value for `kind` (by its value: the domain's enum is not imported at cold start)."""
+    return {"image": image, "video": video, "audio": audio, "document": document}[kind.value]
+
+
 class Settings:
     """A frozen set of fields (annotated class attributes, a default or `setting(...)`): `from_env()`
     reads them, the constructor converts and checks (plain classes: dataclasses' generated code
@@ -216,6 +224,14 @@ def _hints(cls: type[Settings]) -> dict[str, Any]:
     return _HINTS[cls]
 
 
+S = TypeVar("S", bound=Settings)
+
+
+def _cached(cls: type[S]) -> _lru_cache_wrapper[S]:
+    """A factory reading `cls` from the environment once (`cache_clear()` for tests)."""
+    return cache(cls.from_env)
+
+
 class CommonSettings(Settings):
     table_name: str = setting(min_length=1)
     uploads_bucket: str = setting(min_length=1)
@@ -248,12 +264,12 @@ class CommonSettings(Settings):
     max_receive_count: int = setting(5, ge=1)
 
     def max_bytes(self, kind: Kind) -> int:
-        return {
-            "image": self.max_image_bytes,
-            "video": self.max_video_bytes,
-            "audio": self.max_audio_bytes,
-            "document": self.max_document_bytes,
-        }[kind.value]
+        return per_kind(
+            kind, self.max_image_bytes, self.max_video_bytes, self.max_audio_bytes, self.max_document_bytes
+        )
+
+
+common_settings = _cached(CommonSettings)
 
 
 class UploadSettings(CommonSettings):
@@ -269,9 +285,15 @@ class UploadSettings(CommonSettings):
     quota_stored_bytes: int = setting(20 * 1000 * MB, ge=1)
 
 
+upload_settings = _cached(UploadSettings)
+
+
 class ProcessorSettings(CommonSettings):
     # Local scratch space (Lambda: /tmp, up to 10 GB).
     work_dir: str = "/tmp"  # noqa: S108 - Lambda's only writable path
+
+
+processor_settings = _cached(ProcessorSettings)
 
 
 class SourceImageCaps(Settings):
@@ -291,11 +313,17 @@ class ImageSettings(ProcessorSettings, SourceImageCaps, DuplicateDistance):
     image_allow_gps: bool = False
 
 
+image_settings = _cached(ImageSettings)
+
+
 class DocumentSettings(ProcessorSettings):
     document_max_pdf_pages: int = setting(5000, gt=0)
     document_zip_max_entries: int = setting(10_000, gt=0)
     document_zip_max_uncompressed_bytes: int = setting(1024 * MB, gt=0)
     document_zip_max_ratio: float = setting(100.0, gt=1)
+
+
+document_settings = _cached(DocumentSettings)
 
 
 class AvSettings(ProcessorSettings):
@@ -330,6 +358,9 @@ class AvSettings(ProcessorSettings):
         return []
 
 
+av_settings = _cached(AvSettings)
+
+
 class ReaperSettings(CommonSettings):
     stuck_image_seconds: int = setting(480, gt=0)
     stuck_document_seconds: int = setting(480, gt=0)
@@ -349,6 +380,9 @@ class ReaperSettings(CommonSettings):
         }
 
 
+reaper_settings = _cached(ReaperSettings)
+
+
 HTTP_BASE = r"^(https?://[^\s?#]+)?$"
 
 
@@ -366,6 +400,9 @@ class QuerySettings(CommonSettings, PublicMediaBase):
     """The query API's."""
 
 
+query_settings = _cached(QuerySettings)
+
+
 class DeletionSettings(CommonSettings, DuplicateDistance):
     """Whoever deletes media (the management API, the cleanup job)."""
 
@@ -377,12 +414,12 @@ class ManageSettings(DeletionSettings):
     document_queue_url: str = setting(min_length=1)
 
     def queue_url(self, kind: Kind) -> str:
-        return {
-            "image": self.image_queue_url,
-            "video": self.av_queue_url,
-            "audio": self.av_queue_url,
-            "document": self.document_queue_url,
-        }[kind.value]
+        return per_kind(
+            kind, self.image_queue_url, self.av_queue_url, self.av_queue_url, self.document_queue_url
+        )
+
+
+manage_settings = _cached(ManageSettings)
 
 
 class CleanupSettings(DeletionSettings):
@@ -392,6 +429,9 @@ class CleanupSettings(DeletionSettings):
     failed_retention_days: int = setting(7, ge=1)
     # At most this many records of each kind of leftover per run (the rest wait for the next run).
     cleanup_batch_limit: int = setting(500, ge=1)
+
+
+cleanup_settings = _cached(CleanupSettings)
 
 
 class DeliverySettings(CommonSettings, PublicMediaBase, SourceImageCaps):
@@ -425,27 +465,11 @@ class DeliverySettings(CommonSettings, PublicMediaBase, SourceImageCaps):
         return tuple(sorted({int(w) for w in self.transform_widths.split(",")}))
 
 
+delivery_settings = _cached(DeliverySettings)
+
+
 class TransformSettings(DeliverySettings):
     """The Transform function's (the same variables: it serves what the query API signs)."""
 
 
-S = TypeVar("S", bound=Settings)
-
-
-def _cached(cls: type[S]) -> _lru_cache_wrapper[S]:
-    """A factory reading `cls` from the environment once (`cache_clear()` for tests)."""
-    return cache(cls.from_env)
-
-
-upload_settings = _cached(UploadSettings)
-query_settings = _cached(QuerySettings)
-manage_settings = _cached(ManageSettings)
-cleanup_settings = _cached(CleanupSettings)
-reaper_settings = _cached(ReaperSettings)
-processor_settings = _cached(ProcessorSettings)
-image_settings = _cached(ImageSettings)
-document_settings = _cached(DocumentSettings)
-av_settings = _cached(AvSettings)
-common_settings = _cached(CommonSettings)
-delivery_settings = _cached(DeliverySettings)
 transform_settings = _cached(TransformSettings)

@@ -119,7 +119,7 @@ def first_request_event(function: str) -> str:
 @dataclass(frozen=True)
 class Target:
     name: str  # folder name, or "baseline"
-    kind: str  # api | sqs | schedule | baseline
+    kind: str  # api | sqs | schedule | invoke | baseline
     code_dir: Path
     statement: str
     env: dict[str, str]
@@ -170,7 +170,8 @@ def targets(secrets_endpoint: str = "") -> list[Target]:
         if spec is None:
             raise SystemExit(f"{app} is not a function of template.yaml")
         kinds = {event.type.lower() for event in spec.events}
-        kind = "api" if "api" in kinds else "sqs" if "sqs" in kinds else "schedule"
+        # No event: invoked directly (a Step Functions task, a function URL behind CloudFront).
+        kind = "api" if "api" in kinds else "sqs" if "sqs" in kinds else "schedule" if kinds else "invoke"
         env = {**base, **document[spec.logical_id], "POWERTOOLS_LOG_LEVEL": "WARNING"}
         if secrets_endpoint:  # only what reads a secret at import calls it
             env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = secrets_endpoint

@@ -54,7 +54,14 @@ from media_core.domain.models import (
 )
 from media_core.domain.paging import MediaFilter, Page, Position
 from media_core.domain.similarity import hamming, hash_bands
-from media_core.domain.transfers import ObjectInfo, PartUrl, PresignedPost, StorageError, UploadedPart
+from media_core.domain.transfers import (
+    ObjectInfo,
+    PartUrl,
+    PresignedPost,
+    StorageError,
+    UploadedPart,
+    UrlTarget,
+)
 from media_core.processing.objects import ObjectCreated
 
 MIN_PART = 5 * 1024 * 1024  # S3: every part but the last
@@ -770,22 +777,16 @@ class FakeObjectStorage:
             self.journal.add("store", "abort_multipart", upload_id)
 
     # ------------------------------------------------------------------ reads
-    def presigned_get(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        expires_in: int,
-        download_name: str | None = None,
-        version_id: str | None = None,
-    ) -> str:
+    def presigned_get(self, target: UrlTarget, *, expires_in: int) -> str:
         self.faults.check("presigned_get")
         query = {"X-Amz-Expires": str(expires_in), "X-Amz-Signature": self._token()}
-        if download_name:
-            query["response-content-disposition"] = f"attachment; filename*=UTF-8''{quote(download_name)}"
-        if version_id:
-            query["versionId"] = version_id
-        url = self._url(bucket, key, query)
+        if target.download_name:
+            query["response-content-disposition"] = (
+                f"attachment; filename*=UTF-8''{quote(target.download_name)}"
+            )
+        if target.version_id:
+            query["versionId"] = target.version_id
+        url = self._url(target.bucket, target.key, query)
         self.presigned_gets.append(url)
         return url
 
@@ -1015,21 +1016,13 @@ class FakeDeliveryUrls:
     def __init__(self, window_seconds: int = 3600) -> None:
         self.window_seconds = window_seconds
 
-    def object_url(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        public: bool = False,
-        download_name: str | None = None,
-        now: float | None = None,
-    ) -> str:
+    def object_url(self, target: UrlTarget, *, public: bool = False, now: float | None = None) -> str:
         window = int((now if now is not None else time.time()) // self.window_seconds)
-        base = f"https://cdn.test/{key}"
+        base = f"https://cdn.test/{target.key}"
         if public:
             return base
-        suffix = f"&name={download_name}" if download_name else ""
-        return f"{base}?bucket={bucket}&window={window}{suffix}"
+        suffix = f"&name={target.download_name}" if target.download_name else ""
+        return f"{base}?bucket={target.bucket}&window={window}{suffix}"
 
 
 class FakeInvalidator:

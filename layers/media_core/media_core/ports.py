@@ -16,7 +16,7 @@ from media_core.domain.events import Announce, DetailType, PendingEvent
 from media_core.domain.guards import RecordGuard
 from media_core.domain.models import MediaRecord, Moderation, Status
 from media_core.domain.paging import MediaFilter, Page, Position
-from media_core.domain.transfers import ObjectInfo, PartUrl, PresignedPost, UploadedPart
+from media_core.domain.transfers import ObjectInfo, PartUrl, PresignedPost, UploadedPart, UrlTarget
 
 
 class MediaRecords(Protocol):
@@ -83,15 +83,7 @@ class ObjectStorage(Protocol):
         self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
     ) -> None: ...
     def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None: ...
-    def presigned_get(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        expires_in: int,
-        download_name: str | None = None,
-        version_id: str | None = None,
-    ) -> str: ...
+    def presigned_get(self, target: UrlTarget, *, expires_in: int) -> str: ...
     def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo | None: ...
     def read(self, bucket: str, key: str, version_id: str | None = None) -> bytes: ...
     def put(self, bucket: str, key: str, data: bytes, *, content_type: str) -> None: ...
@@ -169,15 +161,7 @@ class WorkflowRuns(Protocol):
 class DeliveryUrlSource(Protocol):
     """URLs of stored objects for browsers: identical within a window (dal.url_signing.DeliveryUrls)."""
 
-    def object_url(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        public: bool = False,
-        download_name: str | None = None,
-        now: float | None = None,
-    ) -> str: ...
+    def object_url(self, target: UrlTarget, *, public: bool = False, now: float | None = None) -> str: ...
 
 
 class Invalidator(Protocol):

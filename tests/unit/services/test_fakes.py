@@ -15,7 +15,7 @@ from media_core.domain.errors import Conflict, InvalidRequest, InvalidTransition
 from media_core.domain.guards import RecordGuard
 from media_core.domain.models import Moderation, Status, Variant, utc_now
 from media_core.domain.paging import MediaFilter
-from media_core.domain.transfers import StorageError
+from media_core.domain.transfers import StorageError, UrlTarget
 from media_core.services.outbox_relay import OutboxRelay
 
 from tests.unit import fakes
@@ -229,7 +229,7 @@ def test_multipart_needs_ordered_known_parts_of_at_least_5_mib_but_the_last(worl
 def test_presigned_urls_are_opaque_and_signed(world: World) -> None:
     store = world.store
     store.seed(UPLOADS, "originals/x.png", b"png")
-    url = store.presigned_get(UPLOADS, "originals/x.png", expires_in=60, download_name="x.png")
+    url = store.presigned_get(UrlTarget(UPLOADS, "originals/x.png", download_name="x.png"), expires_in=60)
     assert "X-Amz-Signature=" in url and store.get_url(url) == b"png"
     with pytest.raises(StorageError):
         store.get_url(url.replace("X-Amz-Signature=", "X-Amz-Signature=0"))

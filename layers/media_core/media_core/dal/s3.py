@@ -9,7 +9,14 @@ from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 
-from media_core.domain.transfers import ObjectInfo, PartUrl, PresignedPost, StorageError, UploadedPart
+from media_core.domain.transfers import (
+    ObjectInfo,
+    PartUrl,
+    PresignedPost,
+    StorageError,
+    UploadedPart,
+    UrlTarget,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -143,21 +150,8 @@ class ObjectStore:
             raise StorageError("NoSuchKey", f"the copy of {key} is missing")
         return copied
 
-    def presigned_get(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        expires_in: int,
-        download_name: str | None = None,
-        version_id: str | None = None,
-    ) -> str:
-        params: dict[str, Any] = {"Bucket": bucket, "Key": key}
-        if download_name:
-            params["ResponseContentDisposition"] = content_disposition(download_name)
-        if version_id:
-            params["VersionId"] = version_id
-        return self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+    def presigned_get(self, target: UrlTarget, *, expires_in: int) -> str:
+        return self._s3.generate_presigned_url("get_object", Params=get_params(target), ExpiresIn=expires_in)
 
     def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo | None:
         try:
@@ -212,6 +206,16 @@ class ObjectStore:
                 self._s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
                 deleted += len(keys)
         return deleted
+
+
+def get_params(target: UrlTarget) -> dict[str, Any]:
+    """The GetObject parameters a presigned GET of `target` signs."""
+    params: dict[str, Any] = {"Bucket": target.bucket, "Key": target.key}
+    if target.download_name:
+        params["ResponseContentDisposition"] = content_disposition(target.download_name)
+    if target.version_id:
+        params["VersionId"] = target.version_id
+    return params
 
 
 def content_disposition(filename: str) -> str:

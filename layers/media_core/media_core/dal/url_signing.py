@@ -29,7 +29,8 @@ from botocore.signers import CloudFrontSigner
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from media_core.dal.s3 import content_disposition
+from media_core.dal.s3 import get_params
+from media_core.domain.transfers import UrlTarget
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -216,15 +217,7 @@ class WindowedS3Presigner:
         self.window_seconds = window_seconds
         self._clock = clock
 
-    def presigned_get(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        expires_in: int,
-        download_name: str | None = None,
-        now: float | None = None,
-    ) -> str:
+    def presigned_get(self, target: UrlTarget, *, expires_in: int, now: float | None = None) -> str:
         """Same contract as `ObjectStore.presigned_get`, stable within the window (see class)."""
         expires = expires_in + self.window_seconds
         if expires_in < 1 or expires > SIGV4_MAX_EXPIRES:
@@ -233,10 +226,7 @@ class WindowedS3Presigner:
         if found is None:
             raise RuntimeError("no AWS credentials to sign S3 URLs with")
         credentials = found.get_frozen_credentials() if isinstance(found, Credentials) else found
-        params: dict[str, Any] = {"Bucket": bucket, "Key": key}
-        if download_name:
-            params["ResponseContentDisposition"] = content_disposition(download_name)
-        url = self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
+        url = self._s3.generate_presigned_url("get_object", Params=get_params(target), ExpiresIn=expires)
         start = window_start(self._clock() if now is None else now, self.window_seconds)
         return _resign(
             url,
@@ -289,16 +279,8 @@ class RelativeCloudFrontUrls:
         self._signer = signer
         self.ttl_seconds = ttl_seconds
 
-    def object_url(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        public: bool = False,
-        download_name: str | None = None,
-        now: float | None = None,
-    ) -> str:
-        return self._signer.relative_url(object_path(key), ttl_seconds=self.ttl_seconds, now=now)
+    def object_url(self, target: UrlTarget, *, public: bool = False, now: float | None = None) -> str:
+        return self._signer.relative_url(object_path(target.key), ttl_seconds=self.ttl_seconds, now=now)
 
 
 class DeliveryUrls:
@@ -306,8 +288,8 @@ class DeliveryUrls:
 
     - public media with `public_base` (a distribution in front of the media bucket): unsigned;
     - else CloudFront signed URLs when `cloudfront` is configured;
-    - else (and for downloads, whose `response-content-disposition` only S3 applies) windowed
-      S3 presigned GETs.
+    - else (and for downloads, whose `response-content-disposition` only S3 applies, and for one
+      version of an object) windowed S3 presigned GETs.
     """
 
     def __init__(
@@ -323,19 +305,10 @@ class DeliveryUrls:
         self._public_base = public_base.rstrip("/") if public_base else None
         self.ttl_seconds = ttl_seconds
 
-    def object_url(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        public: bool = False,
-        download_name: str | None = None,
-        now: float | None = None,
-    ) -> str:
-        if download_name is None and public and self._public_base:
-            return public_url(self._public_base, key)
-        if download_name is None and self._cloudfront is not None:
-            return self._cloudfront.object_url(key, ttl_seconds=self.ttl_seconds, now=now)
-        return self._s3.presigned_get(
-            bucket, key, expires_in=self.ttl_seconds, download_name=download_name, now=now
-        )
+    def object_url(self, target: UrlTarget, *, public: bool = False, now: float | None = None) -> str:
+        plain = target.download_name is None and target.version_id is None  # what only S3 serves
+        if plain and public and self._public_base:
+            return public_url(self._public_base, target.key)
+        if plain and self._cloudfront is not None:
+            return self._cloudfront.object_url(target.key, ttl_seconds=self.ttl_seconds, now=now)
+        return self._s3.presigned_get(target, expires_in=self.ttl_seconds, now=now)

@@ -1,4 +1,5 @@
-"""What the object store hands out and reports: presigned uploads, part URLs, object facts."""
+"""What the object store hands out and reports: presigned uploads, part URLs, object facts; and
+what a download URL is asked for."""
 
 from __future__ import annotations
 
@@ -23,6 +24,16 @@ class UploadedPart:
     part_number: int
     etag: str
     size: int
+
+
+@dataclass(frozen=True, slots=True)
+class UrlTarget:
+    """The stored object a GET URL is for, and how the browser is to receive it."""
+
+    bucket: str
+    key: str
+    download_name: str | None = None  # an attachment saved under this name (Content-Disposition)
+    version_id: str | None = None  # one version of a versioned object (S3 URLs only)
 
 
 @dataclass(frozen=True)

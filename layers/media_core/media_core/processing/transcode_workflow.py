@@ -32,6 +32,7 @@ from aws_lambda_powertools import Logger
 from media_core.domain.errors import MediaRejected, redact
 from media_core.domain.keys import media_prefix
 from media_core.domain.models import MediaRecord
+from media_core.domain.transfers import UrlTarget
 from media_core.engines.av import runner
 from media_core.engines.av.assemble import assemble
 from media_core.engines.av.audio_hls import AudioRendition, encode_audio
@@ -160,7 +161,7 @@ class TranscodeWorkflow:
         return self.pipeline.settings.media_bucket
 
     def _source(self, job: Job) -> str:
-        return self.store.presigned_get(job.bucket, job.key, expires_in=URL_TTL_S)
+        return self.store.presigned_get(UrlTarget(job.bucket, job.key), expires_in=URL_TTL_S)
 
     def _owned(self, job: Job) -> MediaRecord:
         record = self.pipeline.current_run(job.media_id, job.run_id)

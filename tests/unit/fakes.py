@@ -62,6 +62,7 @@ from media_core.domain.transfers import (
     UploadedPart,
     UrlTarget,
 )
+from media_core.domain.transitions import Transition
 from media_core.processing.objects import ObjectCreated
 
 MIN_PART = 5 * 1024 * 1024  # S3: every part but the last
@@ -226,43 +227,24 @@ class FakeMediaRecords:
         item = self.items.get(media_id)
         return item.record() if item else None
 
-    def transition(
-        self,
-        record: MediaRecord,
-        to: Status,
-        *,
-        expected: Iterable[Status] | None = None,
-        changes: Mapping[str, Any] | None = None,
-        guard: RecordGuard | None = None,
-        clear_expiry: bool = True,
-        announce: Announce | None = None,
-    ) -> MediaRecord:
+    def transition(self, record: MediaRecord, change: Transition) -> MediaRecord:
         self.faults.check("transition")
-        expected_set = set(expected) if expected is not None else {record.status}
-        illegal = [s for s in expected_set if to not in ALLOWED_TRANSITIONS[s]]
-        if illegal:
-            raise InvalidTransition(f"cannot move media from {illegal[0].value} to {to.value}")
-        lost = InvalidTransition(
-            f"media {record.media_id} is no longer in state "
-            f"{' or '.join(sorted(s.value for s in expected_set))}"
-        )
-        if record.status not in expected_set:
-            raise lost
+        change.check(record)
         item = self.items.get(record.media_id)
-        if item is None or not self._in_state(item, record) or not self._guard_holds(item, guard):
-            raise lost
-        updated = record.model_copy(update={"status": to, "updated_at": utc_now(), **(changes or {})})
-        data = self._changed(item.data, updated, ["status", "updated_at", *(changes or {})])
+        if item is None or not self._in_state(item, record) or not self._guard_holds(item, change.guard):
+            raise change.lost(record)
+        updated = change.applied(record)
+        data = self._changed(item.data, updated, ["status", "updated_at", *change.changes])
         data["version"] = item.data["version"] + 1
         item.data = data
         item.stats_bytes = stored_bytes(updated)
         item.status_sk = _status_sort_key(updated)
-        if clear_expiry:
+        if change.clear_expiry:
             item.expires_at = None
         self._apply_counters(record.owner, counter_delta(record, updated))
-        if announce is not None:  # in the same write, as the real outbox
-            self.outbox.append(announce(item.record()))
-        self.journal.add("records", "transition", f"{record.media_id} {to.value}")
+        if change.announce is not None:  # in the same write, as the real outbox
+            self.outbox.append(change.announce(item.record()))
+        self.journal.add("records", "transition", f"{record.media_id} {change.to.value}")
         return item.record()
 
     def tombstone(

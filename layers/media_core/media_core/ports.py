@@ -13,26 +13,16 @@ from typing import Any, BinaryIO, Protocol
 from media_core.domain.audit import AuditAction, AuditEntry
 from media_core.domain.counters import Counters
 from media_core.domain.events import Announce, DetailType, PendingEvent
-from media_core.domain.guards import RecordGuard
 from media_core.domain.models import MediaRecord, Moderation, Status
 from media_core.domain.paging import MediaFilter, Page, Position
 from media_core.domain.transfers import ObjectInfo, PartUrl, PresignedPost, UploadedPart, UrlTarget
+from media_core.domain.transitions import Transition
 
 
 class MediaRecords(Protocol):
     def create(self, record: MediaRecord, expires_at: int | None = None) -> None: ...
     def get(self, media_id: str) -> MediaRecord | None: ...
-    def transition(
-        self,
-        record: MediaRecord,
-        to: Status,
-        *,
-        expected: Iterable[Status] | None = None,
-        changes: Mapping[str, Any] | None = None,
-        guard: RecordGuard | None = None,
-        clear_expiry: bool = True,
-        announce: Announce | None = None,
-    ) -> MediaRecord: ...
+    def transition(self, record: MediaRecord, change: Transition) -> MediaRecord: ...
     def tombstone(
         self, record: MediaRecord, expires_at: int, changes: Mapping[str, Any] | None = None
     ) -> MediaRecord: ...

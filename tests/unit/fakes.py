@@ -57,6 +57,7 @@ from media_core.domain.similarity import hamming, hash_bands
 from media_core.domain.transfers import (
     ObjectInfo,
     PartUrl,
+    PostPolicy,
     PresignedPost,
     StorageError,
     UploadedPart,
@@ -549,15 +550,6 @@ class MultipartState:
 
 
 @dataclass(frozen=True)
-class PostPolicy:
-    bucket: str
-    key: str
-    content_type: str
-    max_bytes: int
-    tagging: bool
-
-
-@dataclass(frozen=True)
 class SignedPart:
     bucket: str
     key: str
@@ -621,25 +613,21 @@ class FakeObjectStorage:
         return self.objects.get((bucket, key))
 
     # ------------------------------------------------------------------ presigned uploads
-    def presigned_post(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        content_type: str,
-        max_bytes: int,
-        expires_in: int,
-        tag_unclaimed: bool = True,
-    ) -> PresignedPost:
+    def presigned_post(self, policy: PostPolicy, *, expires_in: int) -> PresignedPost:
         self.faults.check("presigned_post")
         token = self._token()
-        self.policies[token] = PostPolicy(bucket, key, content_type, max_bytes, tag_unclaimed)
-        fields = {"key": key, "Content-Type": content_type, "policy": token, "x-amz-signature": token}
-        if tag_unclaimed:
+        self.policies[token] = policy
+        fields = {
+            "key": policy.key,
+            "Content-Type": policy.content_type,
+            "policy": token,
+            "x-amz-signature": token,
+        }
+        if policy.tag_unclaimed:
             fields["tagging"] = (
                 "<Tagging><TagSet><Tag><Key>media-state</Key><Value>unclaimed</Value></Tag></TagSet></Tagging>"
             )
-        return PresignedPost(url=self.HOST.format(bucket=bucket) + "/", fields=fields)
+        return PresignedPost(url=self.HOST.format(bucket=policy.bucket) + "/", fields=fields)
 
     def post_object(self, post: PresignedPost, data: bytes, *, content_type: str | None = None) -> ObjectInfo:
         """A browser's POST with the policy's fields (S3 enforces the policy's conditions)."""
@@ -655,7 +643,7 @@ class FakeObjectStorage:
             raise StorageError(
                 "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size"
             )
-        tags = {"media-state": "unclaimed"} if policy.tagging else {}
+        tags = {"media-state": "unclaimed"} if policy.tag_unclaimed else {}
         stored = self._write(policy.bucket, policy.key, data, content_type=policy.content_type, tags=tags)
         return ObjectInfo(len(data), stored.etag, stored.content_type, stored.version_id)
 
@@ -872,16 +860,10 @@ class FakeAuditTrail:
         self._sequence = itertools.count()
 
     def record(
-        self,
-        media_id: str,
-        action: AuditAction,
-        actor: str,
-        details: dict[str, Any] | None = None,
-        *,
-        now: datetime | None = None,
+        self, media_id: str, action: AuditAction, actor: str, details: dict[str, Any] | None = None
     ) -> None:
         self.faults.check("record")
-        at = now or utc_now()
+        at = utc_now()
         entry = AuditEntry(AuditAction(action), actor, at, _json(details or {}))
         self.by_media[media_id].append((iso_timestamp(at), next(self._sequence), entry))
 

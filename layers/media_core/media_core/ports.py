@@ -15,7 +15,14 @@ from media_core.domain.counters import Counters
 from media_core.domain.events import Announce, DetailType, PendingEvent
 from media_core.domain.models import MediaRecord, Moderation, Status
 from media_core.domain.paging import MediaFilter, Page, Position
-from media_core.domain.transfers import ObjectInfo, PartUrl, PresignedPost, UploadedPart, UrlTarget
+from media_core.domain.transfers import (
+    ObjectInfo,
+    PartUrl,
+    PostPolicy,
+    PresignedPost,
+    UploadedPart,
+    UrlTarget,
+)
 from media_core.domain.transitions import Transition
 
 
@@ -54,16 +61,7 @@ class RecordsByStatus(Protocol):
 
 
 class ObjectStorage(Protocol):
-    def presigned_post(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        content_type: str,
-        max_bytes: int,
-        expires_in: int,
-        tag_unclaimed: bool = True,
-    ) -> PresignedPost: ...
+    def presigned_post(self, policy: PostPolicy, *, expires_in: int) -> PresignedPost: ...
     def start_multipart(self, bucket: str, key: str, *, content_type: str) -> str: ...
     def sign_parts(
         self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, int]], *, expires_in: int
@@ -88,13 +86,7 @@ class ObjectStorage(Protocol):
 
 class AuditTrail(Protocol):
     def record(
-        self,
-        media_id: str,
-        action: AuditAction,
-        actor: str,
-        details: dict[str, Any] | None = None,
-        *,
-        now: datetime | None = None,
+        self, media_id: str, action: AuditAction, actor: str, details: dict[str, Any] | None = None
     ) -> None: ...
     def entries(self, media_id: str, limit: int = 1000) -> list[AuditEntry]: ...
 

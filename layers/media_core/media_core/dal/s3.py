@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from media_core.domain.transfers import (
     ObjectInfo,
     PartUrl,
+    PostPolicy,
     PresignedPost,
     StorageError,
     UploadedPart,
@@ -34,27 +35,18 @@ class ObjectStore:
     def __init__(self, client: S3Client) -> None:
         self._s3 = client
 
-    def presigned_post(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        content_type: str,
-        max_bytes: int,
-        expires_in: int,
-        tag_unclaimed: bool = True,
-    ) -> PresignedPost:
-        """A POST policy that pins the key, the exact Content-Type, the size range and the tag.
-
-        `tag_unclaimed=False` only exists for S3 implementations without POST `tagging` support
-        (SeaweedFS, used by the policy-enforcement tests)."""
-        fields = {"Content-Type": content_type}
-        conditions: list[Any] = [{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]]
-        if tag_unclaimed:
+    def presigned_post(self, policy: PostPolicy, *, expires_in: int) -> PresignedPost:
+        """A POST policy that pins the key, the exact Content-Type, the size range and the tag."""
+        fields = {"Content-Type": policy.content_type}
+        conditions: list[Any] = [
+            {"Content-Type": policy.content_type},
+            ["content-length-range", 1, policy.max_bytes],
+        ]
+        if policy.tag_unclaimed:
             fields["tagging"] = UNCLAIMED_TAGGING_XML
             conditions.append({"tagging": UNCLAIMED_TAGGING_XML})
         post = self._s3.generate_presigned_post(
-            Bucket=bucket, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in
+            Bucket=policy.bucket, Key=policy.key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in
         )
         return PresignedPost(url=post["url"], fields={k: str(v) for k, v in post["fields"].items()})
 

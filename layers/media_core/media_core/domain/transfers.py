@@ -6,6 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+@dataclass(frozen=True, slots=True)
+class PostPolicy:
+    """What a presigned POST lets a browser upload: this one key, exactly this Content-Type, at
+    most `max_bytes`, tagged unclaimed (`tag_unclaimed=False` only for S3 implementations without
+    POST `tagging` support, e.g. SeaweedFS in the policy-enforcement tests)."""
+
+    bucket: str
+    key: str
+    content_type: str
+    max_bytes: int
+    tag_unclaimed: bool = True
+
+
 @dataclass(frozen=True)
 class PresignedPost:
     url: str

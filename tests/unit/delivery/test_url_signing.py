@@ -111,6 +111,20 @@ def test_cloudfront_signs_transformation_paths_verbatim(rsa_key: rsa.RSAPrivateK
         cf_signer(rsa_key).signed_url(path + "?x=1", ttl_seconds=60)
 
 
+def test_signed_and_relative_urls_share_the_window_rounding_and_the_ttl_check(
+    rsa_key: rsa.RSAPrivateKey,
+) -> None:
+    signer = cf_signer(rsa_key)
+    signed = query(signer.signed_url("/a.jpg", ttl_seconds=600, now=T0 + 10))
+    relative = query(signer.relative_url("/a.jpg", ttl_seconds=600, now=T0 + 10))
+    policy = json.loads(cf_b64decode(relative["Policy"]))
+    expiry = policy["Statement"][0]["Condition"]["DateLessThan"]["AWS:EpochTime"]
+    assert int(signed["Expires"]) == expiry == T0 + WINDOW  # both rounded up to the window's end
+    for make in (signer.signed_url, signer.relative_url):
+        with pytest.raises(ValueError, match=r"^ttl_seconds must be positive, got 0$"):
+            make("/a.jpg?x", ttl_seconds=0)  # the ttl is checked before the path
+
+
 def test_public_url_is_plain_and_stable() -> None:
     assert (
         public_url("https://cdn.example.com/", "media/a/b c.jpg")

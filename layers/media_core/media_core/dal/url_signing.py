@@ -117,17 +117,10 @@ class CloudFrontUrlSigner:
 
         `path` is used verbatim (the policy signs the exact URL): an object's `object_path(key)`
         or a transformation path `/t/...`. No query string (CloudFront appends its own)."""
-        if ttl_seconds < 1:
-            raise ValueError(f"ttl_seconds must be positive, got {ttl_seconds}")
+        expires = self._expiry(ttl_seconds, now)  # checks ttl_seconds first
         if not path.startswith("/") or "?" in path or "#" in path:
             raise ValueError(f"expected a URL path without query, got {path!r}")
-        moment = self._clock() if now is None else now
-        expires = window_end(moment + ttl_seconds, self.window_seconds)
-        return str(
-            self._signer.generate_presigned_url(
-                self.base_url + path, date_less_than=dt.datetime.fromtimestamp(expires, dt.UTC)
-            )
-        )
+        return str(self._signer.generate_presigned_url(self.base_url + path, date_less_than=expires))
 
     def object_url(self, key: str, *, ttl_seconds: int, now: float | None = None) -> str:
         return self.signed_url(object_path(key), ttl_seconds=ttl_seconds, now=now)
@@ -137,14 +130,19 @@ class CloudFrontUrlSigner:
         under any domain of a distribution that trusts the key group, for an origin that cannot
         know the distribution's domain (the Transform function's redirects). A browser resolves
         it against the CDN URL it requested. Same window rounding as `signed_url`."""
-        if ttl_seconds < 1:
-            raise ValueError(f"ttl_seconds must be positive, got {ttl_seconds}")
+        expires = self._expiry(ttl_seconds, now)  # checks ttl_seconds first
         if not path.startswith("/") or "?" in path or "#" in path or "*" in path:
             raise ValueError(f"expected a URL path without query or wildcard, got {path!r}")
-        moment = self._clock() if now is None else now
-        expires = dt.datetime.fromtimestamp(window_end(moment + ttl_seconds, self.window_seconds), dt.UTC)
         policy = self._signer.build_policy(f"https://*{path}", expires)
         return str(self._signer.generate_presigned_url(path, policy=policy))
+
+    def _expiry(self, ttl_seconds: int, now: float | None) -> dt.datetime:
+        """`now + ttl_seconds` rounded up to the end of a window (the one rounding every URL here
+        shares)."""
+        if ttl_seconds < 1:
+            raise ValueError(f"ttl_seconds must be positive, got {ttl_seconds}")
+        moment = self._clock() if now is None else now
+        return dt.datetime.fromtimestamp(window_end(moment + ttl_seconds, self.window_seconds), dt.UTC)
 
 
 def _rsa_sha1_signer(key: rsa.RSAPrivateKey) -> Callable[[bytes], bytes]:

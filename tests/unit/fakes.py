@@ -180,25 +180,10 @@ class FakeMediaRecords:
 
     @staticmethod
     def _guard_holds(item: _Item, guard: RecordGuard | None) -> bool:
-        if guard is None:
-            return True
-        checks: list[tuple[str | None, str, bool]] = [
-            (guard.run_id, "run_id", True),
-            (guard.etag, "original.etag", True),
-            (guard.etag_not, "original.etag", False),
-            (guard.version_id, "original.version_id", True),
-            (guard.version_id_not, "original.version_id", False),
-            (guard.reprocess_token, "reprocess_requested", True),
-        ]
-        for wanted, path, equal in checks:
-            if wanted is None:
-                continue
-            stored = item.attribute(path)
-            if equal and stored != wanted:
-                return False
-            if not equal and stored == wanted:
-                return False
-        return True
+        return all(
+            (item.attribute(c.path) == c.value) == c.equal
+            for c in (guard.conditions() if guard is not None else [])
+        )
 
     @staticmethod
     def _changed(base: dict[str, Any], updated: MediaRecord, names: Iterable[str]) -> dict[str, Any]:

@@ -1,11 +1,13 @@
-"""Transition: the state-machine rules both MediaRecords implementations (DynamoDB and the fake)
-take from it: allowed moves, the expected states, the error when the record moved on, the new
-record."""
+"""Transition and RecordGuard: the rules both MediaRecords implementations (DynamoDB and the fake)
+take from them: allowed moves, the expected states, the error when the record moved on, the new
+record; the preconditions a guard sets."""
 
 from __future__ import annotations
 
 import pytest
+from media_core.dal.dynamo.expressions import Expression
 from media_core.domain.errors import InvalidTransition
+from media_core.domain.guards import Condition, RecordGuard
 from media_core.domain.models import Kind, MediaRecord, Original, Status
 from media_core.domain.transitions import Transition
 
@@ -49,3 +51,30 @@ def test_applied_sets_the_status_the_changes_and_a_newer_timestamp() -> None:
     assert after.updated_at >= before.updated_at
     assert (before.status, before.failure_reason) == (Status.PROCESSING, None)  # a copy
     assert after.version == before.version  # the store bumps it when it writes
+
+
+# ---------------------------------------------------------------------------------- guards
+
+
+def test_a_guard_lists_only_what_it_sets_in_a_fixed_order() -> None:
+    assert RecordGuard().conditions() == []
+    guard = RecordGuard(reprocess_token="t", etag_not="e0", run_id="r1", version_id="v1")
+    assert guard.conditions() == [
+        Condition("run_id", "r1", True),
+        Condition("original.etag", "e0", False),
+        Condition("original.version_id", "v1", True),
+        Condition("reprocess_requested", "t", True),
+    ]
+
+
+def test_the_data_layer_writes_one_clause_per_guard_condition() -> None:
+    expression = Expression()
+    expression.guarded(RecordGuard(run_id="r1", version_id_not="v0"))
+    assert expression.condition_expression() == (
+        "#n0 = :v0 AND (attribute_not_exists(#n1.#n2) OR #n1.#n2 <> :v1)"
+    )
+    assert expression.names == {"#n0": "run_id", "#n1": "original", "#n2": "version_id"}
+    assert expression.values == {":v0": "r1", ":v1": "v0"}
+    unguarded = Expression()
+    unguarded.guarded(None)
+    assert unguarded.conditions == []

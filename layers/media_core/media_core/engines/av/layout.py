@@ -82,7 +82,7 @@ class Layout:
 
     @contextlib.contextmanager
     def scratch(self, name: str) -> Iterator[Path]:
-        """A fresh directory `work/{name}` for one step's scratch files, removed on exit (also on
+        """The directory `work/{name}` for one step's scratch files, removed on exit (also on
         failure), and `work/` with it once no other step uses it."""
         directory = self.work / name
         directory.mkdir(parents=True, exist_ok=True)

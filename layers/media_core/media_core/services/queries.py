@@ -37,6 +37,7 @@ from media_core.domain.errors import Conflict, NotFound
 from media_core.domain.keys import sanitize_filename
 from media_core.domain.models import Kind, MediaRecord, Moderation, Status, Visibility
 from media_core.domain.paging import MediaFilter, Page, Position
+from media_core.domain.transfers import UrlTarget
 from media_core.domain.transform import SigningKeys, TransformLimits, TransformOptions, transform_url
 from media_core.ports import AuditTrail, DeliveryUrlSource, MediaRecords, ObjectStorage
 from media_core.settings import DeliverySettings, ModerationMode, QuerySettings
@@ -72,13 +73,12 @@ class MediaQueries:
     def _url(self, record: MediaRecord, key: str) -> str:
         base = self.settings.public_base
         public = record.visibility == Visibility.PUBLIC and record.moderation != Moderation.REJECTED
+        target = UrlTarget(self.settings.media_bucket, key)
         if self.urls is not None:
-            return self.urls.object_url(self.settings.media_bucket, key, public=public, now=self.clock())
+            return self.urls.object_url(target, public=public, now=self.clock())
         if base and public:
             return f"{base}/{key}"
-        return self.store.presigned_get(
-            self.settings.media_bucket, key, expires_in=self.settings.download_url_ttl_seconds
-        )
+        return self.store.presigned_get(target, expires_in=self.settings.download_url_ttl_seconds)
 
     def view(self, record: MediaRecord, caller: Caller | None = None) -> MediaView:
         """The full record for its owner and admins (`caller` None: the owner's own write paths),
@@ -310,7 +310,7 @@ class MediaQueries:
             extension = chosen.key.rsplit(".", 1)[-1]
             bucket, key, name = self.settings.media_bucket, chosen.key, f"{stem}-{variant}.{extension}"
         url = self.store.presigned_get(
-            bucket, key, expires_in=self.settings.download_url_ttl_seconds, download_name=name
+            UrlTarget(bucket, key, download_name=name), expires_in=self.settings.download_url_ttl_seconds
         )
         if self.audit is not None:
             self.audit.record(

@@ -79,6 +79,7 @@ _REQUIRED: Any = object()
 
 
 def _as_field(value: Any) -> _Field:
+    """A class attribute as a field: `setting(...)`, or a plain default without rules."""
     return value if isinstance(value, _Field) else _Field(value, _Rules())
 
 
@@ -145,13 +146,8 @@ class Settings:
     _fields: ClassVar[dict[str, _Field]] = {}
 
     def __init_subclass__(cls) -> None:
-        own = {
-            name: value
-            if isinstance(value := vars(cls).get(name, _REQUIRED), _Field)
-            else _Field(value, _Rules())
-            for name in vars(cls).get("__annotations__", {})
-            if not name.startswith("_")
-        }
+        declared = [name for name in vars(cls).get("__annotations__", {}) if not name.startswith("_")]
+        own = {name: _as_field(vars(cls).get(name, _REQUIRED)) for name in declared}
         inherited: dict[str, _Field] = {}
         for base in reversed(cls.__mro__[1:]):
             inherited.update(getattr(base, "_fields", {}))

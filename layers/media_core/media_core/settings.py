@@ -154,13 +154,8 @@ class ReaperSettings(CommonSettings):
 
 
 class QuerySettings(CommonSettings):
-    # Stable URLs for public media (e.g. a CloudFront distribution in front of the media bucket):
-    # `{base}/{variant key}`. Empty: public media gets presigned URLs too.
-    public_media_base_url: str = Field(default="", pattern=r"^(https?://[^\s?#]+)?$")
-
-    @property
-    def public_base(self) -> str | None:
-        return self.public_media_base_url.rstrip("/") or None
+    """The query API's (its delivery settings are DeliverySettings: published copies of public
+    media are served unsigned under the CDN's `/public/*`, docs/delivery.md)."""
 
 
 class DeletionSettings(CommonSettings):
@@ -243,8 +238,6 @@ class DeliverySettings(CommonSettings):
 
     # https://dxxxx.cloudfront.net or the custom domain (locally: the gateway's /cdn).
     cdn_base_url: str = Field(default="", pattern=r"^(https?://[^\s?#]+)?$")
-    # Public media: stable unsigned URLs under this base (the query API's PUBLIC_MEDIA_BASE_URL).
-    public_media_base_url: str = Field(default="", pattern=r"^(https?://[^\s?#]+)?$")
     # CloudFront public key id (Key-Pair-Id) and the secret holding its RSA private key (PEM).
     cdn_key_pair_id: str = ""
     cdn_private_key_secret_arn: str = ""
@@ -262,10 +255,6 @@ class DeliverySettings(CommonSettings):
     image_max_frames: int = Field(default=1000, gt=0)
     # Renditions above this many bytes are stored and redirected to (Lambda's 6 MB response cap).
     transform_max_inline_bytes: int = Field(default=4_500_000, ge=1, le=4_500_000)
-
-    @property
-    def public_base(self) -> str | None:
-        return self.public_media_base_url.rstrip("/") or None
 
     @property
     def cdn_base(self) -> str | None:

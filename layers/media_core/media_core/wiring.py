@@ -45,6 +45,7 @@ from media_core.services.uploads import UploadService
 from media_core.services.uppy import UppyS3Service
 from media_core.settings import (
     CommonSettings,
+    ModerationMode,
     cleanup_settings,
     common_settings,
     delivery_settings,
@@ -57,6 +58,7 @@ from media_core.settings import (
 )
 
 if TYPE_CHECKING:
+    from media_core.services.publication import Publication
     from media_core.services.transforms import TransformService
 
 
@@ -117,7 +119,12 @@ def media_queries() -> MediaQueries:
 def processing_pipeline() -> ProcessingPipeline:
     settings = processor_settings()
     return ProcessingPipeline(
-        media_repository(settings.table_name), object_store(), settings, outbox_relay(), audit_log()
+        media_repository(settings.table_name),
+        object_store(),
+        settings,
+        outbox_relay(),
+        audit_log(),
+        on_settled=publication().reconcile,
     )
 
 
@@ -149,6 +156,7 @@ def media_management() -> MediaManagement:
         _deleter(settings, settings.image_duplicate_distance),
         WorkQueue(sqs_client()),
         settings,
+        publication(),
     )
 
 
@@ -159,6 +167,7 @@ def cleanup_job() -> Cleanup:
         StatusIndex(dynamodb_table(settings.table_name)),
         _deleter(settings, settings.image_duplicate_distance),
         settings,
+        publication(),
     )
 
 
@@ -225,7 +234,7 @@ def delivery_urls() -> DeliveryUrls:
     return DeliveryUrls(
         presigner,
         cloudfront=signer,
-        public_base=settings.public_base,
+        public_base=settings.cdn_base,  # published copies: `{cdn}/public/...`, unsigned
         ttl_seconds=settings.download_url_ttl_seconds,
     )
 
@@ -275,7 +284,24 @@ def transform_service() -> TransformService:
     return TransformService(media_repository(settings.table_name), object_store(), urls, settings, keys)
 
 
+@cache
+def publication() -> Publication:
+    """Published copies of public media under the CDN's `/public/*` (none without a distribution)."""
+    from media_core.services.publication import Publication
+
+    settings = delivery_settings()
+    return Publication(
+        media_repository(settings.table_name),
+        object_store(),
+        cdn_invalidator(),
+        settings.media_bucket,
+        post_moderation=settings.moderation_mode == ModerationMode.POST,
+        enabled=bool(settings.cdn_distribution_id),
+    )
+
+
 _DELIVERY_FACTORIES = (
+    publication,
     delivery_urls,
     cdn_url_signer,
     transform_signing_keys,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,13 @@ class ObjectInfo:
     etag: str
     content_type: str | None
     version_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ListedObject:
+    key: str
+    size: int
+    last_modified: datetime
 
 
 class StorageError(Exception):

@@ -4,6 +4,7 @@ published public media (the marker names the current run) stable unsigned URLs u
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
@@ -35,7 +36,7 @@ def queries(cdn: str = CDN, ttl: int = 3600, mode: ModerationMode = ModerationMo
     session = boto3.session.Session(aws_access_key_id="k", aws_secret_access_key="s", region_name="us-east-1")
     s3 = session.client("s3", config=Config(signature_version="s3v4"))
     table = session.resource("dynamodb").Table("t")
-    common = {"table_name": "t", "uploads_bucket": "up", "media_bucket": "media-bucket"}
+    common: dict[str, Any] = {"table_name": "t", "uploads_bucket": "up", "media_bucket": "media-bucket"}
     settings = QuerySettings(**common, download_url_ttl_seconds=ttl, moderation_mode=mode)
     delivery = DeliverySettings(**common, cdn_base_url=cdn)
     presigner = WindowedS3Presigner(s3, session.get_credentials)

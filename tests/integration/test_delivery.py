@@ -69,17 +69,6 @@ def signed_path(stack: LocalStack, media_id: str, options: str, keys: SigningKey
     return f"{stack.api_url}/cdn/t{signed}/{sign(signed, keys or transform_keys(stack))}"
 
 
-@pytest.fixture
-def clock() -> Iterator[list[float]]:
-    """The query service's clock, shifted by the test (the functions run in this process)."""
-    queries = wiring.media_queries()
-    original = queries.clock
-    shift = [0.0]
-    queries.clock = lambda: original() + shift[0]
-    yield shift
-    queries.clock = original
-
-
 class TestStableUrls:
     def test_two_gets_in_one_window_are_byte_identical_and_the_next_window_gives_new_working_urls(
         self, stack: LocalStack, photo: str, clock: list[float]

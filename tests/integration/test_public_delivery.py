@@ -36,17 +36,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         yield running
 
 
-@pytest.fixture
-def clock() -> Iterator[list[float]]:
-    """The query service's clock, shifted by the test (the functions run in this process)."""
-    queries = wiring.media_queries()
-    original = queries.clock
-    shift = [0.0]
-    queries.clock = lambda: original() + shift[0]
-    yield shift
-    queries.clock = original
-
-
 # ---------------------------------------------------------------------------------- helpers
 def view(stack: LocalStack, media_id: str, user: str) -> dict[str, Any]:
     response = call(stack, "GET", f"/media/{media_id}", user)

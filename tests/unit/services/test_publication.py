@@ -41,6 +41,13 @@ def ready(world: World, run_id: str = "run1", **fields: Any) -> MediaRecord:
     return world.with_status(record, Status.READY, variants=variants)
 
 
+def published_record(world: World, service: Publication) -> MediaRecord:
+    """A ready, public, approved image, published by `service`."""
+    published = service.reconcile(ready(world, visibility=Visibility.PUBLIC, moderation=Moderation.APPROVED))
+    assert published is not None and published.public_copy is not None
+    return published
+
+
 def public_keys(world: World, media_id: str) -> list[str]:
     return world.store.keys(MEDIA, f"public/{media_id}/")
 
@@ -154,8 +161,7 @@ def test_unpublishing_clears_the_marker_then_deletes_then_invalidates(
     world: World, invalidator: FakeInvalidator
 ) -> None:
     service = publication(world, invalidator)
-    published = service.reconcile(ready(world, visibility=Visibility.PUBLIC, moderation=Moderation.APPROVED))
-    assert published is not None and published.public_copy is not None
+    published = published_record(world, service)
     keys = public_keys(world, published.media_id)
     private = world.records.update(published, {"visibility": Visibility.PRIVATE})
     marked = len(world.journal.entries)
@@ -175,8 +181,7 @@ def test_a_failed_delete_keeps_the_marker_cleared_and_the_sweep_finishes(
     world: World, invalidator: FakeInvalidator
 ) -> None:
     service = publication(world, invalidator)
-    published = service.reconcile(ready(world, visibility=Visibility.PUBLIC, moderation=Moderation.APPROVED))
-    assert published is not None and published.public_copy is not None
+    published = published_record(world, service)
     world.store.faults.fail("delete_prefix", StorageError("InternalError", "S3 is down"), times=1)
     after = service.reconcile(world.records.update(published, {"moderation": Moderation.REJECTED}))
     # The marker went first: no URL is handed out any more; the objects are still there

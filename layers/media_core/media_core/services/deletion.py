@@ -91,9 +91,8 @@ class MediaDeleter:
         variant URLs die within TTL + window anyway. Best effort: the origin objects are gone."""
         if self.invalidator is None:
             return
-        paths = [f"/t/{record.media_id}/*"]
-        if record.public_copy is not None if published is None else published:
-            paths += public_paths(record.media_id)
+        had_copies = record.public_copy is not None if published is None else published
+        paths = [f"/t/{record.media_id}/*", *(public_paths(record.media_id) if had_copies else [])]
         self.invalidator.invalidate(paths)
 
     def delete_if_unchanged(self, record: MediaRecord, actor: str, reason: str) -> bool:

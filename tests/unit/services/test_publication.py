@@ -217,6 +217,13 @@ def test_the_sweep_keeps_the_current_copy_and_clears_a_marker_that_outlived_its_
     world.store.objects[(MEDIA, f"public/{'f' * 32}/run9-x/small.webp")].last_modified -= 2 * SWEEP_GRACE
     assert service.sweep(utc_now(), shard="f").removed == [f"public/{'f' * 32}/run9-x/"]
 
+    # A stray key that is no copy's prefix goes alone, never what merely starts like it
+    stray = f"public/{kept.media_id}/{kept.run_id}"
+    world.store.put(MEDIA, stray, b"x", content_type="text/plain")
+    world.store.objects[(MEDIA, stray)].last_modified -= 2 * SWEEP_GRACE
+    assert service.sweep(utc_now(), shard=kept.media_id[0]).removed == [stray]
+    assert len(public_keys(world, kept.media_id)) == 3
+
 
 def test_the_sweep_lists_one_shard_chosen_by_the_hour(world: World, invalidator: FakeInvalidator) -> None:
     listed: list[str] = []

@@ -161,8 +161,11 @@ class Publication:
             newest = _newest_by_copy(objects)
             keep = self._kept_copy(media_id)
             stale = [p for p, at in newest.items() if p != keep and at < cutoff]
-            for prefix in stale:
-                self.store.delete_prefix(self.media_bucket, prefix)
+            for prefix in stale:  # a copy's prefix ends with "/"; a stray key is removed alone
+                if prefix.endswith("/"):
+                    self.store.delete_prefix(self.media_bucket, prefix)
+                else:
+                    self.store.delete_keys(self.media_bucket, [prefix])
             if stale:
                 self.invalidator.invalidate(public_paths(media_id))
                 removed.extend(stale)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 from media_core.dal.s3 import ObjectStore, PresignedPost
+from media_core.domain.transfers import PostPolicy
 
 from tests.support.seaweed import SeaweedS3, seaweed_s3
 
@@ -27,9 +28,8 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
 
 
 def presign(server: SeaweedS3, key: str = KEY, expires_in: int = 300) -> PresignedPost:
-    return ObjectStore(server.client()).presigned_post(
-        BUCKET, key, content_type="image/jpeg", max_bytes=LIMIT, expires_in=expires_in, tag_unclaimed=False
-    )
+    policy = PostPolicy(BUCKET, key, content_type="image/jpeg", max_bytes=LIMIT, tag_unclaimed=False)
+    return ObjectStore(server.client()).presigned_post(policy, expires_in=expires_in)
 
 
 def post(policy: PresignedPost, data: bytes, **overrides: str) -> requests.Response:

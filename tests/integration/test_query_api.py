@@ -14,6 +14,7 @@ import pytest
 import requests
 from media_core.domain.errors import InvalidTransition
 from media_core.domain.models import Status
+from media_core.domain.transitions import Transition
 from media_core.wiring import media_repository
 from openapi_spec_validator import validate
 
@@ -150,9 +151,9 @@ class TestStats:
         def churn(media_id: str) -> None:
             record = stale[media_id]
             assert record is not None
-            claimed = repository.transition(record, Status.PROCESSING)
+            claimed = repository.transition(record, Transition(Status.PROCESSING))
             if int(media_id, 16) % 2:
-                repository.transition(claimed, Status.FAILED, changes={"failure_reason": "test"})
+                repository.transition(claimed, Transition(Status.FAILED, changes={"failure_reason": "test"}))
 
         # When they all change state concurrently (8 threads, every change updating the same
         # two counter items)
@@ -162,7 +163,7 @@ class TestStats:
         for record in stale.values():
             assert record is not None
             with pytest.raises(InvalidTransition):
-                repository.transition(record, Status.PROCESSING)
+                repository.transition(record, Transition(Status.PROCESSING))
         # Then the counters equal what the records say
         records = [repository.get(i) for i in ids]
         failed = sum(1 for r in records if r and r.status == Status.FAILED)

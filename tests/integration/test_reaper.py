@@ -9,6 +9,7 @@ import pytest
 from media_core.dal.clients import dynamodb_table
 from media_core.dal.dynamo.status_index import StatusIndex
 from media_core.domain.models import MediaRecord, Status, utc_now
+from media_core.domain.transitions import Transition
 from media_core.services.reaper import Reaper
 from media_core.settings import reaper_settings
 from media_core.wiring import media_repository, object_store
@@ -42,7 +43,7 @@ def claimed(stack: LocalStack, filename: str, content_type: str) -> MediaRecord:
     assert record is not None
     last = reaper_settings().max_receive_count
     record = repository.transition(
-        record, Status.PROCESSING, changes={"run_id": "run1", "claim_attempt": last}
+        record, Transition(Status.PROCESSING, changes={"run_id": "run1", "claim_attempt": last})
     )
     key = f"media/{record.owner}/{media_id}/run1/large.jpg"
     stack.client("s3").put_object(Bucket=stack.buckets["MediaBucket"], Key=key, Body=b"half")
@@ -93,7 +94,7 @@ def test_records_within_their_limits_are_left_alone(stack: LocalStack):
 def test_a_record_that_finished_meanwhile_is_not_touched(stack: LocalStack):
     record = claimed(stack, "d.jpg", "image/jpeg")
     repository = media_repository(stack.tables["MediaTable"])
-    repository.transition(record, Status.READY)
+    repository.transition(record, Transition(Status.READY))
     assert record.media_id not in reaper().run(now=utc_now() + timedelta(minutes=30)).failed
     assert status(record).status == Status.READY
 
@@ -111,7 +112,9 @@ def test_a_record_whose_retry_is_still_due_is_left_alone(stack: LocalStack):
     repository = media_repository(stack.tables["MediaTable"])
     record = repository.get(media_id)
     assert record is not None
-    record = repository.transition(record, Status.PROCESSING, changes={"run_id": "run2", "claim_attempt": 1})
+    record = repository.transition(
+        record, Transition(Status.PROCESSING, changes={"run_id": "run2", "claim_attempt": 1})
+    )
     single = reaper_settings().stuck_after()[record.kind]
     # When the reaper runs past one attempt's limit, Then the record is not failed
     assert media_id not in reaper().run(now=utc_now() + single * 2).failed

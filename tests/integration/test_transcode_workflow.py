@@ -19,6 +19,7 @@ from media_core.dal.clients import dynamodb_table
 from media_core.dal.dynamo.status_index import StatusIndex
 from media_core.dal.workflows import StepFunctionsRuns
 from media_core.domain.models import MediaRecord, Status, utc_now
+from media_core.domain.transitions import Transition
 from media_core.engines.av.probe import probe
 from media_core.services.reaper import Reaper
 from media_core.settings import reaper_settings
@@ -210,11 +211,13 @@ def handed_off(stack: LocalStack, execution_arn: str) -> MediaRecord:
     assert record is not None
     record = repository.transition(
         record,
-        Status.PROCESSING,
-        changes={
-            "run_id": "run1",
-            "metadata": {"transcode": {"mode": "parallel", "execution_arn": execution_arn}},
-        },
+        Transition(
+            Status.PROCESSING,
+            changes={
+                "run_id": "run1",
+                "metadata": {"transcode": {"mode": "parallel", "execution_arn": execution_arn}},
+            },
+        ),
     )
     key = f"media/{record.owner}/{media_id}/run1/hls/240p/seg_00000.m4s"
     stack.client("s3").put_object(Bucket=stack.buckets["MediaBucket"], Key=key, Body=b"half")

@@ -14,6 +14,7 @@ import requests
 from media_core.dal.s3 import UNCLAIMED_TAGGING_XML
 from media_core.domain.errors import InvalidTransition
 from media_core.domain.models import Status
+from media_core.domain.transitions import Transition
 from media_core.wiring import media_repository
 
 from local_stack.stack import LocalStack
@@ -275,15 +276,15 @@ class TestOwnershipAndStates:
         assert record is not None
         # awaiting_upload -> ready skips processing: refused before any write
         with pytest.raises(InvalidTransition, match="cannot move media from awaiting_upload to ready"):
-            repository.transition(record, Status.READY)
+            repository.transition(record, Transition(Status.READY))
         # Two workers race to claim: the second, holding a stale copy, loses
-        claimed = repository.transition(record, Status.PROCESSING)
+        claimed = repository.transition(record, Transition(Status.PROCESSING))
         assert claimed.version == record.version + 1
         with pytest.raises(InvalidTransition, match="no longer in state awaiting_upload"):
-            repository.transition(record, Status.PROCESSING)
+            repository.transition(record, Transition(Status.PROCESSING))
         stored = repository.get(created["media_id"])
         assert stored is not None and stored.status == Status.PROCESSING and stored.version == claimed.version
         # deleted is final
-        gone = repository.transition(stored, Status.DELETED)
+        gone = repository.transition(stored, Transition(Status.DELETED))
         with pytest.raises(InvalidTransition, match="cannot move media from deleted"):
-            repository.transition(gone, Status.PROCESSING)
+            repository.transition(gone, Transition(Status.PROCESSING))

@@ -58,10 +58,13 @@ from media_core.domain.transfers import (
     ListedObject,
     ObjectInfo,
     PartUrl,
+    PostPolicy,
     PresignedPost,
     StorageError,
     UploadedPart,
+    UrlTarget,
 )
+from media_core.domain.transitions import Transition
 from media_core.processing.objects import ObjectCreated
 
 MIN_PART = 5 * 1024 * 1024  # S3: every part but the last
@@ -178,25 +181,10 @@ class FakeMediaRecords:
 
     @staticmethod
     def _guard_holds(item: _Item, guard: RecordGuard | None) -> bool:
-        if guard is None:
-            return True
-        checks: list[tuple[str | None, str, bool]] = [
-            (guard.run_id, "run_id", True),
-            (guard.etag, "original.etag", True),
-            (guard.etag_not, "original.etag", False),
-            (guard.version_id, "original.version_id", True),
-            (guard.version_id_not, "original.version_id", False),
-            (guard.reprocess_token, "reprocess_requested", True),
-        ]
-        for wanted, path, equal in checks:
-            if wanted is None:
-                continue
-            stored = item.attribute(path)
-            if equal and stored != wanted:
-                return False
-            if not equal and stored == wanted:
-                return False
-        return True
+        return all(
+            (item.attribute(c.path) == c.value) == c.equal
+            for c in (guard.conditions() if guard is not None else [])
+        )
 
     @staticmethod
     def _changed(base: dict[str, Any], updated: MediaRecord, names: Iterable[str]) -> dict[str, Any]:
@@ -226,43 +214,24 @@ class FakeMediaRecords:
         item = self.items.get(media_id)
         return item.record() if item else None
 
-    def transition(
-        self,
-        record: MediaRecord,
-        to: Status,
-        *,
-        expected: Iterable[Status] | None = None,
-        changes: Mapping[str, Any] | None = None,
-        guard: RecordGuard | None = None,
-        clear_expiry: bool = True,
-        announce: Announce | None = None,
-    ) -> MediaRecord:
+    def transition(self, record: MediaRecord, change: Transition) -> MediaRecord:
         self.faults.check("transition")
-        expected_set = set(expected) if expected is not None else {record.status}
-        illegal = [s for s in expected_set if to not in ALLOWED_TRANSITIONS[s]]
-        if illegal:
-            raise InvalidTransition(f"cannot move media from {illegal[0].value} to {to.value}")
-        lost = InvalidTransition(
-            f"media {record.media_id} is no longer in state "
-            f"{' or '.join(sorted(s.value for s in expected_set))}"
-        )
-        if record.status not in expected_set:
-            raise lost
+        change.check(record)
         item = self.items.get(record.media_id)
-        if item is None or not self._in_state(item, record) or not self._guard_holds(item, guard):
-            raise lost
-        updated = record.model_copy(update={"status": to, "updated_at": utc_now(), **(changes or {})})
-        data = self._changed(item.data, updated, ["status", "updated_at", *(changes or {})])
+        if item is None or not self._in_state(item, record) or not self._guard_holds(item, change.guard):
+            raise change.lost(record)
+        updated = change.applied(record)
+        data = self._changed(item.data, updated, ["status", "updated_at", *change.changes])
         data["version"] = item.data["version"] + 1
         item.data = data
         item.stats_bytes = stored_bytes(updated)
         item.status_sk = _status_sort_key(updated)
-        if clear_expiry:
+        if change.clear_expiry:
             item.expires_at = None
         self._apply_counters(record.owner, counter_delta(record, updated))
-        if announce is not None:  # in the same write, as the real outbox
-            self.outbox.append(announce(item.record()))
-        self.journal.add("records", "transition", f"{record.media_id} {to.value}")
+        if change.announce is not None:  # in the same write, as the real outbox
+            self.outbox.append(change.announce(item.record()))
+        self.journal.add("records", "transition", f"{record.media_id} {change.to.value}")
         return item.record()
 
     def tombstone(
@@ -568,15 +537,6 @@ class MultipartState:
 
 
 @dataclass(frozen=True)
-class PostPolicy:
-    bucket: str
-    key: str
-    content_type: str
-    max_bytes: int
-    tagging: bool
-
-
-@dataclass(frozen=True)
 class SignedPart:
     bucket: str
     key: str
@@ -640,25 +600,21 @@ class FakeObjectStorage:
         return self.objects.get((bucket, key))
 
     # ------------------------------------------------------------------ presigned uploads
-    def presigned_post(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        content_type: str,
-        max_bytes: int,
-        expires_in: int,
-        tag_unclaimed: bool = True,
-    ) -> PresignedPost:
+    def presigned_post(self, policy: PostPolicy, *, expires_in: int) -> PresignedPost:
         self.faults.check("presigned_post")
         token = self._token()
-        self.policies[token] = PostPolicy(bucket, key, content_type, max_bytes, tag_unclaimed)
-        fields = {"key": key, "Content-Type": content_type, "policy": token, "x-amz-signature": token}
-        if tag_unclaimed:
+        self.policies[token] = policy
+        fields = {
+            "key": policy.key,
+            "Content-Type": policy.content_type,
+            "policy": token,
+            "x-amz-signature": token,
+        }
+        if policy.tag_unclaimed:
             fields["tagging"] = (
                 "<Tagging><TagSet><Tag><Key>media-state</Key><Value>unclaimed</Value></Tag></TagSet></Tagging>"
             )
-        return PresignedPost(url=self.HOST.format(bucket=bucket) + "/", fields=fields)
+        return PresignedPost(url=self.HOST.format(bucket=policy.bucket) + "/", fields=fields)
 
     def post_object(self, post: PresignedPost, data: bytes, *, content_type: str | None = None) -> ObjectInfo:
         """A browser's POST with the policy's fields (S3 enforces the policy's conditions)."""
@@ -674,7 +630,7 @@ class FakeObjectStorage:
             raise StorageError(
                 "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size"
             )
-        tags = {"media-state": "unclaimed"} if policy.tagging else {}
+        tags = {"media-state": "unclaimed"} if policy.tag_unclaimed else {}
         stored = self._write(policy.bucket, policy.key, data, content_type=policy.content_type, tags=tags)
         return ObjectInfo(len(data), stored.etag, stored.content_type, stored.version_id)
 
@@ -778,22 +734,16 @@ class FakeObjectStorage:
             self.journal.add("store", "abort_multipart", upload_id)
 
     # ------------------------------------------------------------------ reads
-    def presigned_get(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        expires_in: int,
-        download_name: str | None = None,
-        version_id: str | None = None,
-    ) -> str:
+    def presigned_get(self, target: UrlTarget, *, expires_in: int) -> str:
         self.faults.check("presigned_get")
         query = {"X-Amz-Expires": str(expires_in), "X-Amz-Signature": self._token()}
-        if download_name:
-            query["response-content-disposition"] = f"attachment; filename*=UTF-8''{quote(download_name)}"
-        if version_id:
-            query["versionId"] = version_id
-        url = self._url(bucket, key, query)
+        if target.download_name:
+            query["response-content-disposition"] = (
+                f"attachment; filename*=UTF-8''{quote(target.download_name)}"
+            )
+        if target.version_id:
+            query["versionId"] = target.version_id
+        url = self._url(target.bucket, target.key, query)
         self.presigned_gets.append(url)
         return url
 
@@ -915,16 +865,10 @@ class FakeAuditTrail:
         self._sequence = itertools.count()
 
     def record(
-        self,
-        media_id: str,
-        action: AuditAction,
-        actor: str,
-        details: dict[str, Any] | None = None,
-        *,
-        now: datetime | None = None,
+        self, media_id: str, action: AuditAction, actor: str, details: dict[str, Any] | None = None
     ) -> None:
         self.faults.check("record")
-        at = now or utc_now()
+        at = utc_now()
         entry = AuditEntry(AuditAction(action), actor, at, _json(details or {}))
         self.by_media[media_id].append((iso_timestamp(at), next(self._sequence), entry))
 
@@ -1041,21 +985,13 @@ class FakeDeliveryUrls:
     def __init__(self, window_seconds: int = 3600) -> None:
         self.window_seconds = window_seconds
 
-    def object_url(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        public: bool = False,
-        download_name: str | None = None,
-        now: float | None = None,
-    ) -> str:
+    def object_url(self, target: UrlTarget, *, public: bool = False, now: float | None = None) -> str:
         window = int((now if now is not None else time.time()) // self.window_seconds)
-        base = f"https://cdn.test/{key}"
+        base = f"https://cdn.test/{target.key}"
         if public:
             return base
-        suffix = f"&name={download_name}" if download_name else ""
-        return f"{base}?bucket={bucket}&window={window}{suffix}"
+        suffix = f"&name={target.download_name}" if target.download_name else ""
+        return f"{base}?bucket={target.bucket}&window={window}{suffix}"
 
 
 class FakeInvalidator:

@@ -13,26 +13,24 @@ from typing import Any, BinaryIO, Protocol
 from media_core.domain.audit import AuditAction, AuditEntry
 from media_core.domain.counters import Counters
 from media_core.domain.events import Announce, DetailType, PendingEvent
-from media_core.domain.guards import RecordGuard
 from media_core.domain.models import MediaRecord, Moderation, Status
 from media_core.domain.paging import MediaFilter, Page, Position
-from media_core.domain.transfers import ListedObject, ObjectInfo, PartUrl, PresignedPost, UploadedPart
+from media_core.domain.transfers import (
+    ListedObject,
+    ObjectInfo,
+    PartUrl,
+    PostPolicy,
+    PresignedPost,
+    UploadedPart,
+    UrlTarget,
+)
+from media_core.domain.transitions import Transition
 
 
 class MediaRecords(Protocol):
     def create(self, record: MediaRecord, expires_at: int | None = None) -> None: ...
     def get(self, media_id: str) -> MediaRecord | None: ...
-    def transition(
-        self,
-        record: MediaRecord,
-        to: Status,
-        *,
-        expected: Iterable[Status] | None = None,
-        changes: Mapping[str, Any] | None = None,
-        guard: RecordGuard | None = None,
-        clear_expiry: bool = True,
-        announce: Announce | None = None,
-    ) -> MediaRecord: ...
+    def transition(self, record: MediaRecord, change: Transition) -> MediaRecord: ...
     def tombstone(
         self, record: MediaRecord, expires_at: int, changes: Mapping[str, Any] | None = None
     ) -> MediaRecord: ...
@@ -64,16 +62,7 @@ class RecordsByStatus(Protocol):
 
 
 class ObjectStorage(Protocol):
-    def presigned_post(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        content_type: str,
-        max_bytes: int,
-        expires_in: int,
-        tag_unclaimed: bool = True,
-    ) -> PresignedPost: ...
+    def presigned_post(self, policy: PostPolicy, *, expires_in: int) -> PresignedPost: ...
     def start_multipart(self, bucket: str, key: str, *, content_type: str) -> str: ...
     def sign_parts(
         self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, int]], *, expires_in: int
@@ -83,15 +72,7 @@ class ObjectStorage(Protocol):
         self, bucket: str, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
     ) -> None: ...
     def abort_multipart(self, bucket: str, key: str, upload_id: str) -> None: ...
-    def presigned_get(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        expires_in: int,
-        download_name: str | None = None,
-        version_id: str | None = None,
-    ) -> str: ...
+    def presigned_get(self, target: UrlTarget, *, expires_in: int) -> str: ...
     def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo | None: ...
     def read(self, bucket: str, key: str, version_id: str | None = None) -> bytes: ...
     def put(self, bucket: str, key: str, data: bytes, *, content_type: str) -> None: ...
@@ -114,13 +95,7 @@ class ObjectStorage(Protocol):
 
 class AuditTrail(Protocol):
     def record(
-        self,
-        media_id: str,
-        action: AuditAction,
-        actor: str,
-        details: dict[str, Any] | None = None,
-        *,
-        now: datetime | None = None,
+        self, media_id: str, action: AuditAction, actor: str, details: dict[str, Any] | None = None
     ) -> None: ...
     def entries(self, media_id: str, limit: int = 1000) -> list[AuditEntry]: ...
 
@@ -177,15 +152,7 @@ class WorkflowRuns(Protocol):
 class DeliveryUrlSource(Protocol):
     """URLs of stored objects for browsers: identical within a window (dal.url_signing.DeliveryUrls)."""
 
-    def object_url(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        public: bool = False,
-        download_name: str | None = None,
-        now: float | None = None,
-    ) -> str: ...
+    def object_url(self, target: UrlTarget, *, public: bool = False, now: float | None = None) -> str: ...
 
 
 class Invalidator(Protocol):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from media_core.domain.errors import MediaRejected
-from media_core.engines.av import transcode as transcode_module
+from media_core.engines.av import probe as probe_module
 from media_core.engines.av.av_job import process_video
 from media_core.engines.av.limits import TranscodeOptions, VideoLimits
 from media_core.engines.av.probe import MediaInfo, probe, run_ffprobe
@@ -165,7 +165,8 @@ def test_failed_transcode_removes_partial_output(
     def broken_probe(*_args: object, **_kwargs: object) -> MediaInfo:
         raise MediaRejected("verification failed")
 
-    monkeypatch.setattr(transcode_module, "probe", broken_probe)
+    # (the check of the written file, probe.produced, probes through the probe module)
+    monkeypatch.setattr(probe_module, "probe", broken_probe)
     # When processing Then the error propagates and the workdir is empty again
     with pytest.raises(MediaRejected, match="verification failed"):
         process_video(str(av_media.landscape_mp4()), workdir, settings=ENCODE)

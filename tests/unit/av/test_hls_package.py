@@ -14,7 +14,7 @@ from media_core.engines.av.assemble import AssemblyError, HlsOutput, assemble
 from media_core.engines.av.audio_hls import encode_audio
 from media_core.engines.av.binaries import find_binaries
 from media_core.engines.av.encode import encode_task
-from media_core.engines.av.hls import package_parallel, package_single
+from media_core.engines.av.hls import package_hls
 from media_core.engines.av.ladder import parse_ladder
 from media_core.engines.av.plan import plan_hls
 from media_core.engines.av.probe import MediaInfo, probe
@@ -32,6 +32,7 @@ from tests.support.hls_media import (
 LADDER = parse_ladder("360,240")
 SEGMENT_S, GOP_S = 2.0, 1.0  # short clips, several boundaries
 FPS = 25
+PATHS: dict[str, int | None] = {"single": None, "parallel": 1}  # segments_per_task of each path
 
 
 @pytest.fixture(scope="session")
@@ -59,8 +60,15 @@ def packaged(
 ) -> Packaged:
     root = tmp_path_factory.mktemp(f"hls_{request.param}")
     info = probe(str(source))
-    fn = package_single if request.param == "single" else package_parallel
-    out = fn(str(source), info, root, LADDER, segment_s=SEGMENT_S, gop_s=GOP_S)
+    out = package_hls(
+        str(source),
+        info,
+        root,
+        LADDER,
+        segment_s=SEGMENT_S,
+        gop_s=GOP_S,
+        segments_per_task=PATHS[request.param],
+    )
     return Packaged(source, info, root, out)
 
 
@@ -68,13 +76,12 @@ def packaged(
 def both(source: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Packaged, Packaged]:
     info = probe(str(source))
     outs = []
-    for name, fn in (("single", package_single), ("parallel", package_parallel)):
+    for name, per_task in PATHS.items():
         root = tmp_path_factory.mktemp(f"hls_cmp_{name}")
-        outs.append(
-            Packaged(
-                source, info, root, fn(str(source), info, root, LADDER, segment_s=SEGMENT_S, gop_s=GOP_S)
-            )
+        out = package_hls(
+            str(source), info, root, LADDER, segment_s=SEGMENT_S, gop_s=GOP_S, segments_per_task=per_task
         )
+        outs.append(Packaged(source, info, root, out))
     return outs[0], outs[1]
 
 

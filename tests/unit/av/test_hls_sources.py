@@ -9,7 +9,7 @@ from pathlib import Path
 import m3u8
 import pytest
 from media_core.engines.av.binaries import find_binaries
-from media_core.engines.av.hls import package_parallel, package_single
+from media_core.engines.av.hls import package_hls
 from media_core.engines.av.ladder import DEFAULT_LADDER, parse_ladder
 from media_core.engines.av.probe import probe
 from media_core.engines.av.storyboard import make_storyboard
@@ -41,7 +41,9 @@ def test_portrait_stays_portrait_and_upright(hls_media: HlsMedia, tmp_path: Path
     src = hls_media.portrait()
     info = probe(str(src))
     assert info.video is not None and (info.video.width, info.video.height) == (360, 640)
-    out = package_parallel(str(src), info, tmp_path, parse_ladder("360,240"), segment_s=2.0, gop_s=1.0)
+    out = package_hls(
+        str(src), info, tmp_path, parse_ladder("360,240"), segment_s=2.0, gop_s=1.0, segments_per_task=1
+    )
     assert _variants(tmp_path) == [("360p.m3u8", (360, 640)), ("240p.m3u8", (240, 426))]
     # The pixels are upright (no display matrix left to apply): coded size is portrait.
     assert _first_frame_size(tmp_path, "360p") == (360, 640)
@@ -52,9 +54,7 @@ def test_portrait_stays_portrait_and_upright(hls_media: HlsMedia, tmp_path: Path
 
 def test_no_audio_in_means_no_audio_rendition(hls_media: HlsMedia, tmp_path: Path) -> None:
     src = hls_media.no_audio()
-    out = package_single(
-        str(src), probe(str(src)), tmp_path, parse_ladder("270,180"), segment_s=2.0, gop_s=1.0
-    )
+    out = package_hls(str(src), probe(str(src)), tmp_path, parse_ladder("270,180"), segment_s=2.0, gop_s=1.0)
     master = m3u8.load(str(tmp_path / "hls" / "master.m3u8"))
     assert len(master.media) == 0
     assert all(p.stream_info.audio is None and "mp4a" not in p.stream_info.codecs for p in master.playlists)
@@ -67,21 +67,31 @@ def test_no_audio_in_means_no_audio_rendition(hls_media: HlsMedia, tmp_path: Pat
 
 def test_never_upscale_a_small_source(hls_media: HlsMedia, tmp_path: Path) -> None:
     src = hls_media.small()  # 320x240, below every default rung
-    package_single(str(src), probe(str(src)), tmp_path, DEFAULT_LADDER, segment_s=2.0, gop_s=1.0)
+    package_hls(str(src), probe(str(src)), tmp_path, DEFAULT_LADDER, segment_s=2.0, gop_s=1.0)
     assert _variants(tmp_path) == [("240p.m3u8", (320, 240))]
     assert _first_frame_size(tmp_path, "240p") == (320, 240)
 
 
 def test_a_source_between_rungs_is_the_top_rung_at_its_size(hls_media: HlsMedia, tmp_path: Path) -> None:
     src = hls_media.small()  # 240 lies between 360 and 180
-    package_parallel(str(src), probe(str(src)), tmp_path, parse_ladder("360,180"), segment_s=2.0, gop_s=1.0)
+    package_hls(
+        str(src),
+        probe(str(src)),
+        tmp_path,
+        parse_ladder("360,180"),
+        segment_s=2.0,
+        gop_s=1.0,
+        segments_per_task=1,
+    )
     assert _variants(tmp_path) == [("240p.m3u8", (320, 240)), ("180p.m3u8", (240, 180))]
 
 
 def test_ntsc_frame_rate_stitches_frame_exact(hls_media: HlsMedia, tmp_path: Path) -> None:
     src = hls_media.ntsc()  # 30000/1001 fps: segment starts are not whole milliseconds
     info = probe(str(src))
-    out = package_parallel(str(src), info, tmp_path, parse_ladder("180"), segment_s=2.0, gop_s=1.0)
+    out = package_hls(
+        str(src), info, tmp_path, parse_ladder("180"), segment_s=2.0, gop_s=1.0, segments_per_task=1
+    )
     master = m3u8.load(str(tmp_path / "hls" / "master.m3u8"))
     assert master.playlists[0].stream_info.frame_rate == pytest.approx(29.97)
     media = m3u8.load(str(tmp_path / "hls" / "180p.m3u8"))
@@ -95,7 +105,9 @@ def test_variable_frame_rate_source_is_made_constant_and_stays_in_sync(
 ) -> None:
     src = av_media.vfr_mp4()  # 30 fps for 10 frames, then 10 fps; 3 s
     info = probe(str(src))
-    out = package_parallel(str(src), info, tmp_path, parse_ladder("240"), segment_s=2.0, gop_s=1.0)
+    out = package_hls(
+        str(src), info, tmp_path, parse_ladder("240"), segment_s=2.0, gop_s=1.0, segments_per_task=1
+    )
     fps = m3u8.load(str(tmp_path / "hls" / "master.m3u8")).playlists[0].stream_info.frame_rate
     assert out.frames == pytest.approx(info.duration_s * fps, abs=1)
     v, a = ffprobe(tmp_path / "video.mp4", "-show_streams")["streams"]
@@ -126,7 +138,7 @@ def test_storyboard_sprite_matches_the_cues_which_cover_the_duration(
 
 def test_storyboard_from_keyframes_of_the_mp4(hls_media: HlsMedia, tmp_path: Path) -> None:
     src = hls_media.landscape()
-    out = package_single(str(src), probe(str(src)), tmp_path, parse_ladder("240"), segment_s=2.0, gop_s=1.0)
+    out = package_hls(str(src), probe(str(src)), tmp_path, parse_ladder("240"), segment_s=2.0, gop_s=1.0)
     assert out.mp4 is not None
     board = make_storyboard(
         str(out.mp4), out.duration_s, 426, 240, tmp_path, keyframes_only=True, max_tiles=4

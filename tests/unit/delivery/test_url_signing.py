@@ -20,7 +20,7 @@ from botocore.credentials import Credentials
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from media_core.dal.s3 import content_disposition
+from media_core.dal.s3 import content_disposition, get_params
 from media_core.dal.url_signing import (
     CloudFrontUrlSigner,
     DeliveryUrls,
@@ -28,6 +28,7 @@ from media_core.dal.url_signing import (
     object_path,
     public_url,
 )
+from media_core.domain.transfers import UrlTarget
 
 from local_stack.emulator import ACCESS_KEY_ID, SECRET_ACCESS_KEY, Emulator
 from tests.support import seaweed
@@ -110,6 +111,20 @@ def test_cloudfront_signs_transformation_paths_verbatim(rsa_key: rsa.RSAPrivateK
         cf_signer(rsa_key).signed_url(path + "?x=1", ttl_seconds=60)
 
 
+def test_signed_and_relative_urls_share_the_window_rounding_and_the_ttl_check(
+    rsa_key: rsa.RSAPrivateKey,
+) -> None:
+    signer = cf_signer(rsa_key)
+    signed = query(signer.signed_url("/a.jpg", ttl_seconds=600, now=T0 + 10))
+    relative = query(signer.relative_url("/a.jpg", ttl_seconds=600, now=T0 + 10))
+    policy = json.loads(cf_b64decode(relative["Policy"]))
+    expiry = policy["Statement"][0]["Condition"]["DateLessThan"]["AWS:EpochTime"]
+    assert int(signed["Expires"]) == expiry == T0 + WINDOW  # both rounded up to the window's end
+    for make in (signer.signed_url, signer.relative_url):
+        with pytest.raises(ValueError, match=r"^ttl_seconds must be positive, got 0$"):
+            make("/a.jpg?x", ttl_seconds=0)  # the ttl is checked before the path
+
+
 def test_public_url_is_plain_and_stable() -> None:
     assert (
         public_url("https://cdn.example.com/", "media/a/b c.jpg")
@@ -148,11 +163,11 @@ def test_s3_url_is_identical_within_a_window_and_changes_in_the_next(moto: Emula
     now = [T0 + 5.0]
     presigner = moto_presigner(moto, now)
     # Given two calls in one window (clock injected) and one in the next
-    a = presigner.presigned_get(BUCKET, KEY, expires_in=900)
+    a = presigner.presigned_get(UrlTarget(BUCKET, KEY), expires_in=900)
     now[0] = T0 + WINDOW - 0.5
-    b = presigner.presigned_get(BUCKET, KEY, expires_in=900)
+    b = presigner.presigned_get(UrlTarget(BUCKET, KEY), expires_in=900)
     now[0] = T0 + WINDOW
-    c = presigner.presigned_get(BUCKET, KEY, expires_in=900)
+    c = presigner.presigned_get(UrlTarget(BUCKET, KEY), expires_in=900)
     # Then the first two are byte-identical, the third is signed at the next window start
     assert a == b != c
     assert query(a)["X-Amz-Date"] == dt.datetime.fromtimestamp(T0, dt.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -161,7 +176,9 @@ def test_s3_url_is_identical_within_a_window_and_changes_in_the_next(moto: Emula
 
 
 def test_s3_url_fetches_the_object_from_moto(moto: Emulator) -> None:
-    url = moto_presigner(moto, [T0 + 5.0]).presigned_get(BUCKET, KEY, expires_in=900, download_name="été.jpg")
+    url = moto_presigner(moto, [T0 + 5.0]).presigned_get(
+        UrlTarget(BUCKET, KEY, download_name="été.jpg"), expires_in=900
+    )
     response = requests.get(url, timeout=30)
     assert response.status_code == 200, response.text
     assert response.content == BODY
@@ -175,7 +192,7 @@ def test_s3_url_is_what_botocore_itself_signs_at_that_time(
     client = moto.client("s3")
     # Given a URL from the windowed presigner, some time into a window
     url = moto_presigner(moto, [T0 + 1234.0]).presigned_get(
-        BUCKET, KEY, expires_in=900, download_name=download_name
+        UrlTarget(BUCKET, KEY, download_name=download_name), expires_in=900
     )
     # When botocore's own presigner signs the same request with its clock frozen at the window start
     start = dt.datetime.fromtimestamp(T0, dt.UTC).replace(tzinfo=None)
@@ -208,7 +225,7 @@ def test_s3_url_matches_botocore_on_real_aws_endpoints(
     creds = Credentials("AKIDEXAMPLE", "secret", "token")
     url = WindowedS3Presigner(
         client, lambda: creds, window_seconds=WINDOW, clock=lambda: T0 + 99
-    ).presigned_get(BUCKET, KEY, expires_in=300, download_name="a b.jpg")
+    ).presigned_get(UrlTarget(BUCKET, KEY, download_name="a b.jpg"), expires_in=300)
     # When botocore signs the same request at the window start with the same credentials
     start = dt.datetime.fromtimestamp(T0, dt.UTC).replace(tzinfo=None)
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda remove_tzinfo=True: start)
@@ -241,7 +258,7 @@ def test_s3_presigner_is_thread_safe(moto: Emulator) -> None:
         presigner = WindowedS3Presigner(
             client, lambda: creds, window_seconds=WINDOW, clock=lambda: T0 + window * WINDOW + 7
         )
-        return window, presigner.presigned_get(BUCKET, KEY, expires_in=60)
+        return window, presigner.presigned_get(UrlTarget(BUCKET, KEY), expires_in=60)
 
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(sign, [i % 4 for i in range(64)]))
@@ -258,23 +275,38 @@ def test_delivery_urls_pick_public_cloudfront_or_s3(moto: Emulator, rsa_key: rsa
     urls = DeliveryUrls(s3, cloudfront=cdn, public_base="https://d111.cloudfront.net", ttl_seconds=600)
     # A published copy of public media: plain URL under the distribution's /public/ path
     published = "public/" + "a" * 32 + "/run1-tok/small.jpg"
-    assert urls.object_url(BUCKET, published, public=True, now=T0) == public_url(
+    assert urls.object_url(UrlTarget(BUCKET, published), public=True, now=T0) == public_url(
         "https://d111.cloudfront.net", published
     )
     # Any other key stays signed, even when called as public (only /public/* is unsigned)
-    assert "Key-Pair-Id=" in urls.object_url(BUCKET, KEY, public=True, now=T0)
+    assert "Key-Pair-Id=" in urls.object_url(UrlTarget(BUCKET, KEY), public=True, now=T0)
     # Private media: CloudFront signed
-    assert "Key-Pair-Id=" in urls.object_url(BUCKET, KEY, now=T0)
+    assert "Key-Pair-Id=" in urls.object_url(UrlTarget(BUCKET, KEY), now=T0)
     # Downloads (Content-Disposition) and no CDN: the windowed S3 URL
-    assert "X-Amz-Signature=" in urls.object_url(BUCKET, KEY, public=True, download_name="a.jpg", now=T0)
-    assert "X-Amz-Signature=" in DeliveryUrls(s3).object_url(BUCKET, KEY, public=True, now=T0)
+    assert "X-Amz-Signature=" in urls.object_url(
+        UrlTarget(BUCKET, KEY, download_name="a.jpg"), public=True, now=T0
+    )
+    assert "X-Amz-Signature=" in DeliveryUrls(s3).object_url(UrlTarget(BUCKET, KEY), public=True, now=T0)
+    # One version of an object: only S3 serves it, with the version signed in
+    versioned = query(urls.object_url(UrlTarget(BUCKET, KEY, version_id="v1"), public=True, now=T0))
+    assert versioned["versionId"] == "v1" and "X-Amz-Signature" in versioned
+
+
+def test_get_params_carry_the_download_name_and_the_version() -> None:
+    assert get_params(UrlTarget(BUCKET, KEY)) == {"Bucket": BUCKET, "Key": KEY}
+    assert get_params(UrlTarget(BUCKET, KEY, download_name="a b.jpg", version_id="v1")) == {
+        "Bucket": BUCKET,
+        "Key": KEY,
+        "ResponseContentDisposition": content_disposition("a b.jpg"),
+        "VersionId": "v1",
+    }
 
 
 def test_s3_url_with_a_session_token_carries_it(moto: Emulator) -> None:
     creds = Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY, "session-token/+=")
     presigner = WindowedS3Presigner(moto.client("s3"), lambda: creds, window_seconds=WINDOW, clock=lambda: T0)
     assert (
-        query(presigner.presigned_get(BUCKET, KEY, expires_in=60))["X-Amz-Security-Token"]
+        query(presigner.presigned_get(UrlTarget(BUCKET, KEY), expires_in=60))["X-Amz-Security-Token"]
         == "session-token/+="
     )
 
@@ -282,7 +314,7 @@ def test_s3_url_with_a_session_token_carries_it(moto: Emulator) -> None:
 def test_s3_lifetime_is_capped_at_seven_days(moto: Emulator) -> None:
     presigner = moto_presigner(moto, [T0])
     with pytest.raises(ValueError, match=r"within 1\.\.604800"):
-        presigner.presigned_get(BUCKET, KEY, expires_in=7 * 24 * 3600)
+        presigner.presigned_get(UrlTarget(BUCKET, KEY), expires_in=7 * 24 * 3600)
 
 
 # ---------------------------------------------------------------------------------- S3 on SeaweedFS
@@ -305,7 +337,9 @@ def test_s3_url_passes_a_server_that_verifies_signatures(weed: seaweed.SeaweedS3
     import time
 
     # Given a URL signed as of the current window's start (up to an hour in the past)
-    url = weed_presigner(weed, time.time()).presigned_get(BUCKET, KEY, expires_in=600, download_name="a.jpg")
+    url = weed_presigner(weed, time.time()).presigned_get(
+        UrlTarget(BUCKET, KEY, download_name="a.jpg"), expires_in=600
+    )
     # Then a server that checks SigV4 serves it
     response = requests.get(url, timeout=30)
     assert response.status_code == 200, response.text
@@ -321,7 +355,9 @@ def test_s3_url_from_an_old_window_is_expired_on_a_verifying_server(weed: seawee
     import time
 
     # Given a URL made two windows ago with a ttl shorter than that
-    url = weed_presigner(weed, time.time() - 2 * WINDOW - 60).presigned_get(BUCKET, KEY, expires_in=60)
+    url = weed_presigner(weed, time.time() - 2 * WINDOW - 60).presigned_get(
+        UrlTarget(BUCKET, KEY), expires_in=60
+    )
     # Then it is refused (X-Amz-Date + X-Amz-Expires is in the past)
     assert requests.get(url, timeout=30).status_code == 403
 

@@ -12,6 +12,7 @@ import pytest
 from media_core.domain.access import Caller
 from media_core.domain.keys import new_media_id, original_key
 from media_core.domain.models import Kind, MediaRecord, Original, Status, utc_now
+from media_core.domain.transitions import Transition
 from media_core.processing.lifecycle import ProcessingPipeline
 from media_core.services.cleanup import Cleanup
 from media_core.services.deletion import MediaDeleter
@@ -134,7 +135,7 @@ class World:
 
     def with_status(self, record: MediaRecord, status: Status, **changes: Any) -> MediaRecord:
         """`record` moved to `status` through the state machine (as the pipeline would)."""
-        return self.records.transition(record, status, changes=changes)
+        return self.records.transition(record, Transition(status, changes=changes))
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from media_core.domain.audit import AuditAction
 from media_core.domain.events import DetailType
 from media_core.domain.keys import media_prefix
 from media_core.domain.models import Kind, MediaRecord, Status, utc_now
+from media_core.domain.transitions import Transition
 
 from tests.unit.fakes import FakeWorkflowRuns
 from tests.unit.services.conftest import ALICE, MEDIA, UPLOADS, World
@@ -106,8 +107,8 @@ def _aged(world: World, status: Status, at: datetime, **fields: object) -> Media
     if status == Status.AWAITING_UPLOAD:
         return record
     # Moved through the state machine, then dated back (the ByStatus key is the last change).
-    processing = world.records.transition(record, Status.PROCESSING)
-    world.records.transition(processing, status, changes={"failure_reason": "bad"})
+    processing = world.records.transition(record, Transition(Status.PROCESSING))
+    world.records.transition(processing, Transition(status, changes={"failure_reason": "bad"}))
     return world.records.backdate(record.media_id, at)
 
 
@@ -153,7 +154,7 @@ def _processing(world: World, started: datetime, *, kind: Kind = Kind.IMAGE, att
     no retry will come) and never finished, with one variant written."""
     record = world.awaiting(kind=kind, extension="png" if kind == Kind.IMAGE else "mp4", at=started)
     changes = {"run_id": "run1", "claim_attempt": attempt}
-    world.records.transition(record, Status.PROCESSING, changes=changes)
+    world.records.transition(record, Transition(Status.PROCESSING, changes=changes))
     world.store.put(MEDIA, f"{media_prefix('alice', record.media_id)}run1/thumb.webp", b"t", content_type="x")
     return world.records.backdate(record.media_id, started)
 
@@ -187,7 +188,7 @@ def test_the_reaper_leaves_a_record_that_was_reclaimed_meanwhile(world: World) -
     now = utc_now()
     stuck = _processing(world, now - timedelta(minutes=20))
     # A retry re-claims it (a new run) after the reaper read it
-    world.records.transition(stuck, Status.PROCESSING, changes={"run_id": "run2"})
+    world.records.transition(stuck, Transition(Status.PROCESSING, changes={"run_id": "run2"}))
     world.store.put(MEDIA, f"{media_prefix('alice', stuck.media_id)}run2/thumb.webp", b"t", content_type="x")
 
     class StaleIndex:
@@ -207,7 +208,7 @@ def test_the_reaper_leaves_a_record_no_run_owns(world: World) -> None:
     # (A record moved to processing without a run: nothing of it to remove, nothing to time out.)
     now = utc_now()
     record = world.awaiting(at=now - timedelta(minutes=30))
-    world.records.transition(record, Status.PROCESSING)
+    world.records.transition(record, Transition(Status.PROCESSING))
     world.records.backdate(record.media_id, now - timedelta(minutes=30))
     report = world.reaper(STUCK_AFTER).run(now=now)
     assert report.examined == 1 and report.failed == []
@@ -232,7 +233,9 @@ def test_the_reaper_waits_for_a_running_workflow_and_reaps_it_once_it_ended(worl
     arn = runs.start("run1", {"media_id": "x"})
     video = _processing(world, now - timedelta(hours=3), kind=Kind.VIDEO)
     metadata = {"transcode": {"mode": "parallel", "execution_arn": arn}}
-    world.records.transition(world.stored(video.media_id), Status.PROCESSING, changes={"metadata": metadata})
+    world.records.transition(
+        world.stored(video.media_id), Transition(Status.PROCESSING, changes={"metadata": metadata})
+    )
     world.records.backdate(video.media_id, now - timedelta(hours=3))
     reaper = world.reaper(STUCK_AFTER)
     reaper.workflows = runs

@@ -15,7 +15,8 @@ from media_core.domain.errors import Conflict, InvalidRequest, InvalidTransition
 from media_core.domain.guards import RecordGuard
 from media_core.domain.models import Moderation, Status, Variant, utc_now
 from media_core.domain.paging import MediaFilter
-from media_core.domain.transfers import StorageError
+from media_core.domain.transfers import StorageError, UrlTarget
+from media_core.domain.transitions import Transition
 from media_core.services.outbox_relay import OutboxRelay
 
 from tests.unit import fakes
@@ -71,15 +72,15 @@ def test_every_protocol_of_the_ports_has_a_fake() -> None:
 def test_the_state_machine_and_the_stored_state_guard_every_transition(world: World) -> None:
     record = world.awaiting()
     with pytest.raises(InvalidTransition, match="cannot move media from awaiting_upload to ready"):
-        world.records.transition(record, Status.READY)
-    processing = world.records.transition(record, Status.PROCESSING)
+        world.records.transition(record, Transition(Status.READY))
+    processing = world.records.transition(record, Transition(Status.PROCESSING))
     assert processing.version == record.version + 1
     # a write computed from a stale read loses
     with pytest.raises(InvalidTransition, match="no longer in state awaiting_upload"):
-        world.records.transition(record, Status.FAILED)
+        world.records.transition(record, Transition(Status.FAILED))
     # `expected` must include the record's own status
     with pytest.raises(InvalidTransition):
-        world.records.transition(processing, Status.FAILED, expected=[Status.AWAITING_UPLOAD])
+        world.records.transition(processing, Transition(Status.FAILED, expected=[Status.AWAITING_UPLOAD]))
     counters = world.records.counters("alice")
     assert counters.by_status[Status.PROCESSING] == 1 and counters.count == 1
 
@@ -88,7 +89,7 @@ def test_guards_hold_on_the_stored_record(world: World) -> None:
     record = world.awaiting()
     original = record.original.model_copy(update={"etag": "e1"})
     claimed = world.records.transition(
-        record, Status.PROCESSING, changes={"run_id": "r1", "original": original}
+        record, Transition(Status.PROCESSING, changes={"run_id": "r1", "original": original})
     )
     refused = [
         RecordGuard(run_id="r2"),
@@ -99,23 +100,25 @@ def test_guards_hold_on_the_stored_record(world: World) -> None:
     ]
     for guard in refused:
         with pytest.raises(InvalidTransition):
-            world.records.transition(claimed, Status.FAILED, guard=guard)
+            world.records.transition(claimed, Transition(Status.FAILED, guard=guard))
     assert world.stored(record.media_id).status == Status.PROCESSING
     held = RecordGuard(run_id="r1", etag="e1", etag_not="e0", version_id_not="v1")
-    assert world.records.transition(claimed, Status.FAILED, guard=held).status == Status.FAILED
+    assert world.records.transition(claimed, Transition(Status.FAILED, guard=held)).status == Status.FAILED
 
 
 def test_counters_move_with_the_record_and_a_ready_record_counts_its_bytes(world: World) -> None:
     record = world.awaiting(size=100)
-    processing = world.records.transition(record, Status.PROCESSING)
+    processing = world.records.transition(record, Transition(Status.PROCESSING))
     variant = Variant(key="media/alice/x/r/thumb.webp", content_type="image/webp", bytes=10)
-    ready = world.records.transition(processing, Status.READY, changes={"variants": {"thumb": variant}})
+    ready = world.records.transition(
+        processing, Transition(Status.READY, changes={"variants": {"thumb": variant}})
+    )
     assert world.records.counters("alice").total_bytes == 110
     assert world.records.counters(None).total_bytes == 110
     # a ready record read before its bytes changed may not be re-stated
     grown = ready.model_copy(update={"variants": {}})
     with pytest.raises(InvalidTransition):
-        world.records.transition(grown, Status.PROCESSING)
+        world.records.transition(grown, Transition(Status.PROCESSING))
     world.records.tombstone(ready, 123)
     assert world.records.counters("alice").count == 0 and world.records.counters("alice").total_bytes == 0
     assert world.records.counters(None).by_status[Status.READY] == 0
@@ -142,9 +145,9 @@ def test_a_tombstone_leaves_every_list_and_is_purged_once(world: World) -> None:
 def test_a_transition_clears_the_expiry_unless_told_not_to(world: World) -> None:
     record = world.awaiting()
     world.records.items[record.media_id].expires_at = 5
-    kept = world.records.transition(record, Status.FAILED, clear_expiry=False)
+    kept = world.records.transition(record, Transition(Status.FAILED, clear_expiry=False))
     assert world.records.expires_at(record.media_id) == 5
-    world.records.transition(kept, Status.PROCESSING)
+    world.records.transition(kept, Transition(Status.PROCESSING))
     assert world.records.expires_at(record.media_id) is None
 
 
@@ -152,7 +155,7 @@ def test_creating_an_existing_id_is_a_conflict_and_delete_is_conditional(world: 
     record = world.awaiting()
     with pytest.raises(Conflict, match="exists already"):
         world.records.create(record)
-    world.records.transition(record, Status.PROCESSING)
+    world.records.transition(record, Transition(Status.PROCESSING))
     with pytest.raises(InvalidTransition):
         world.records.delete(record, expected=[Status.AWAITING_UPLOAD])
     assert world.records.get(record.media_id) is not None
@@ -229,7 +232,7 @@ def test_multipart_needs_ordered_known_parts_of_at_least_5_mib_but_the_last(worl
 def test_presigned_urls_are_opaque_and_signed(world: World) -> None:
     store = world.store
     store.seed(UPLOADS, "originals/x.png", b"png")
-    url = store.presigned_get(UPLOADS, "originals/x.png", expires_in=60, download_name="x.png")
+    url = store.presigned_get(UrlTarget(UPLOADS, "originals/x.png", download_name="x.png"), expires_in=60)
     assert "X-Amz-Signature=" in url and store.get_url(url) == b"png"
     with pytest.raises(StorageError):
         store.get_url(url.replace("X-Amz-Signature=", "X-Amz-Signature=0"))

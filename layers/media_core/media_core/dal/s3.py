@@ -13,9 +13,11 @@ from media_core.domain.transfers import (
     ListedObject,
     ObjectInfo,
     PartUrl,
+    PostPolicy,
     PresignedPost,
     StorageError,
     UploadedPart,
+    UrlTarget,
 )
 
 if TYPE_CHECKING:
@@ -34,27 +36,18 @@ class ObjectStore:
     def __init__(self, client: S3Client) -> None:
         self._s3 = client
 
-    def presigned_post(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        content_type: str,
-        max_bytes: int,
-        expires_in: int,
-        tag_unclaimed: bool = True,
-    ) -> PresignedPost:
-        """A POST policy that pins the key, the exact Content-Type, the size range and the tag.
-
-        `tag_unclaimed=False` only exists for S3 implementations without POST `tagging` support
-        (SeaweedFS, used by the policy-enforcement tests)."""
-        fields = {"Content-Type": content_type}
-        conditions: list[Any] = [{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]]
-        if tag_unclaimed:
+    def presigned_post(self, policy: PostPolicy, *, expires_in: int) -> PresignedPost:
+        """A POST policy that pins the key, the exact Content-Type, the size range and the tag."""
+        fields = {"Content-Type": policy.content_type}
+        conditions: list[Any] = [
+            {"Content-Type": policy.content_type},
+            ["content-length-range", 1, policy.max_bytes],
+        ]
+        if policy.tag_unclaimed:
             fields["tagging"] = UNCLAIMED_TAGGING_XML
             conditions.append({"tagging": UNCLAIMED_TAGGING_XML})
         post = self._s3.generate_presigned_post(
-            Bucket=bucket, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in
+            Bucket=policy.bucket, Key=policy.key, Fields=fields, Conditions=conditions, ExpiresIn=expires_in
         )
         return PresignedPost(url=post["url"], fields={k: str(v) for k, v in post["fields"].items()})
 
@@ -160,21 +153,8 @@ class ObjectStore:
             raise StorageError("NoSuchKey", f"the copy of {key} is missing")
         return copied
 
-    def presigned_get(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        expires_in: int,
-        download_name: str | None = None,
-        version_id: str | None = None,
-    ) -> str:
-        params: dict[str, Any] = {"Bucket": bucket, "Key": key}
-        if download_name:
-            params["ResponseContentDisposition"] = content_disposition(download_name)
-        if version_id:
-            params["VersionId"] = version_id
-        return self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
+    def presigned_get(self, target: UrlTarget, *, expires_in: int) -> str:
+        return self._s3.generate_presigned_url("get_object", Params=get_params(target), ExpiresIn=expires_in)
 
     def head(self, bucket: str, key: str, version_id: str | None = None) -> ObjectInfo | None:
         try:
@@ -236,6 +216,16 @@ class ObjectStore:
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for obj in page.get("Contents", []):
                 yield ListedObject(obj["Key"], obj["Size"], obj["LastModified"])
+
+
+def get_params(target: UrlTarget) -> dict[str, Any]:
+    """The GetObject parameters a presigned GET of `target` signs."""
+    params: dict[str, Any] = {"Bucket": target.bucket, "Key": target.key}
+    if target.download_name:
+        params["ResponseContentDisposition"] = content_disposition(target.download_name)
+    if target.version_id:
+        params["VersionId"] = target.version_id
+    return params
 
 
 def content_disposition(filename: str) -> str:

@@ -30,8 +30,9 @@ from botocore.signers import CloudFrontSigner
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from media_core.dal.s3 import content_disposition
+from media_core.dal.s3 import get_params
 from media_core.domain.keys import PUBLIC_PREFIX
+from media_core.domain.transfers import UrlTarget
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.client import S3Client
@@ -118,17 +119,10 @@ class CloudFrontUrlSigner:
 
         `path` is used verbatim (the policy signs the exact URL): an object's `object_path(key)`
         or a transformation path `/t/...`. No query string (CloudFront appends its own)."""
-        if ttl_seconds < 1:
-            raise ValueError(f"ttl_seconds must be positive, got {ttl_seconds}")
+        expires = self._expiry(ttl_seconds, now)  # checks ttl_seconds first
         if not path.startswith("/") or "?" in path or "#" in path:
             raise ValueError(f"expected a URL path without query, got {path!r}")
-        moment = self._clock() if now is None else now
-        expires = window_end(moment + ttl_seconds, self.window_seconds)
-        return str(
-            self._signer.generate_presigned_url(
-                self.base_url + path, date_less_than=dt.datetime.fromtimestamp(expires, dt.UTC)
-            )
-        )
+        return str(self._signer.generate_presigned_url(self.base_url + path, date_less_than=expires))
 
     def object_url(self, key: str, *, ttl_seconds: int, now: float | None = None) -> str:
         return self.signed_url(object_path(key), ttl_seconds=ttl_seconds, now=now)
@@ -138,14 +132,19 @@ class CloudFrontUrlSigner:
         under any domain of a distribution that trusts the key group, for an origin that cannot
         know the distribution's domain (the Transform function's redirects). A browser resolves
         it against the CDN URL it requested. Same window rounding as `signed_url`."""
-        if ttl_seconds < 1:
-            raise ValueError(f"ttl_seconds must be positive, got {ttl_seconds}")
+        expires = self._expiry(ttl_seconds, now)  # checks ttl_seconds first
         if not path.startswith("/") or "?" in path or "#" in path or "*" in path:
             raise ValueError(f"expected a URL path without query or wildcard, got {path!r}")
-        moment = self._clock() if now is None else now
-        expires = dt.datetime.fromtimestamp(window_end(moment + ttl_seconds, self.window_seconds), dt.UTC)
         policy = self._signer.build_policy(f"https://*{path}", expires)
         return str(self._signer.generate_presigned_url(path, policy=policy))
+
+    def _expiry(self, ttl_seconds: int, now: float | None) -> dt.datetime:
+        """`now + ttl_seconds` rounded up to the end of a window (the one rounding every URL here
+        shares)."""
+        if ttl_seconds < 1:
+            raise ValueError(f"ttl_seconds must be positive, got {ttl_seconds}")
+        moment = self._clock() if now is None else now
+        return dt.datetime.fromtimestamp(window_end(moment + ttl_seconds, self.window_seconds), dt.UTC)
 
 
 def _rsa_sha1_signer(key: rsa.RSAPrivateKey) -> Callable[[bytes], bytes]:
@@ -218,15 +217,7 @@ class WindowedS3Presigner:
         self.window_seconds = window_seconds
         self._clock = clock
 
-    def presigned_get(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        expires_in: int,
-        download_name: str | None = None,
-        now: float | None = None,
-    ) -> str:
+    def presigned_get(self, target: UrlTarget, *, expires_in: int, now: float | None = None) -> str:
         """Same contract as `ObjectStore.presigned_get`, stable within the window (see class)."""
         expires = expires_in + self.window_seconds
         if expires_in < 1 or expires > SIGV4_MAX_EXPIRES:
@@ -235,10 +226,7 @@ class WindowedS3Presigner:
         if found is None:
             raise RuntimeError("no AWS credentials to sign S3 URLs with")
         credentials = found.get_frozen_credentials() if isinstance(found, Credentials) else found
-        params: dict[str, Any] = {"Bucket": bucket, "Key": key}
-        if download_name:
-            params["ResponseContentDisposition"] = content_disposition(download_name)
-        url = self._s3.generate_presigned_url("get_object", Params=params, ExpiresIn=expires)
+        url = self._s3.generate_presigned_url("get_object", Params=get_params(target), ExpiresIn=expires)
         start = window_start(self._clock() if now is None else now, self.window_seconds)
         return _resign(
             url,
@@ -291,16 +279,8 @@ class RelativeCloudFrontUrls:
         self._signer = signer
         self.ttl_seconds = ttl_seconds
 
-    def object_url(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        public: bool = False,
-        download_name: str | None = None,
-        now: float | None = None,
-    ) -> str:
-        return self._signer.relative_url(object_path(key), ttl_seconds=self.ttl_seconds, now=now)
+    def object_url(self, target: UrlTarget, *, public: bool = False, now: float | None = None) -> str:
+        return self._signer.relative_url(object_path(target.key), ttl_seconds=self.ttl_seconds, now=now)
 
 
 class DeliveryUrls:
@@ -309,8 +289,8 @@ class DeliveryUrls:
     - a published copy (`public=True` and a key under `public/`) with `public_base` (the
       distribution): unsigned; only that prefix is served unsigned, so nothing else ever is;
     - else CloudFront signed URLs when `cloudfront` is configured (a key pair);
-    - else (no key pair, no CDN, and downloads, whose `response-content-disposition` only S3
-      applies) windowed S3 presigned GETs.
+    - else (no key pair, no CDN, downloads, whose `response-content-disposition` only S3
+      applies, and one version of an object) windowed S3 presigned GETs.
     """
 
     def __init__(
@@ -326,19 +306,10 @@ class DeliveryUrls:
         self._public_base = public_base.rstrip("/") if public_base else None
         self.ttl_seconds = ttl_seconds
 
-    def object_url(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        public: bool = False,
-        download_name: str | None = None,
-        now: float | None = None,
-    ) -> str:
-        if download_name is None and public and self._public_base and key.startswith(PUBLIC_PREFIX):
-            return public_url(self._public_base, key)
-        if download_name is None and self._cloudfront is not None:
-            return self._cloudfront.object_url(key, ttl_seconds=self.ttl_seconds, now=now)
-        return self._s3.presigned_get(
-            bucket, key, expires_in=self.ttl_seconds, download_name=download_name, now=now
-        )
+    def object_url(self, target: UrlTarget, *, public: bool = False, now: float | None = None) -> str:
+        plain = target.download_name is None and target.version_id is None  # what only S3 serves
+        if plain and public and self._public_base and target.key.startswith(PUBLIC_PREFIX):
+            return public_url(self._public_base, target.key)
+        if plain and self._cloudfront is not None:
+            return self._cloudfront.object_url(target.key, ttl_seconds=self.ttl_seconds, now=now)
+        return self._s3.presigned_get(target, expires_in=self.ttl_seconds, now=now)

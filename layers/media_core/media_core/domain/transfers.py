@@ -1,9 +1,23 @@
-"""What the object store hands out and reports: presigned uploads, part URLs, object facts."""
+"""What the object store hands out and reports: presigned uploads, part URLs, object facts; and
+what a download URL is asked for."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PostPolicy:
+    """What a presigned POST lets a browser upload: this one key, exactly this Content-Type, at
+    most `max_bytes`, tagged unclaimed (`tag_unclaimed=False` only for S3 implementations without
+    POST `tagging` support, e.g. SeaweedFS in the policy-enforcement tests)."""
+
+    bucket: str
+    key: str
+    content_type: str
+    max_bytes: int
+    tag_unclaimed: bool = True
 
 
 @dataclass(frozen=True)
@@ -24,6 +38,16 @@ class UploadedPart:
     part_number: int
     etag: str
     size: int
+
+
+@dataclass(frozen=True, slots=True)
+class UrlTarget:
+    """The stored object a GET URL is for, and how the browser is to receive it."""
+
+    bucket: str
+    key: str
+    download_name: str | None = None  # an attachment saved under this name (Content-Disposition)
+    version_id: str | None = None  # one version of a versioned object (S3 URLs only)
 
 
 @dataclass(frozen=True)

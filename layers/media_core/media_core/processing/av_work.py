@@ -4,7 +4,7 @@ video (the record's `metadata.transcode.mode`):
 * `remux`: a compliant H.264/AAC MP4 shorter than the parallel threshold is remuxed with
   +faststart (no encode); poster sizes and the storyboard come with it, no HLS;
 * `single`: the HLS ladder + the progressive MP4 (from the top rung's segments) + storyboard,
-  in this function (engines/av/hls.package_single);
+  in this function (engines/av/hls.package_hls, one task);
 * `parallel`: videos at least `parallel_transcode_min_seconds` long, or too long for this
   function's time budget, start the segment-parallel Step Functions workflow, named by the run id
   (a duplicate start is refused), and the record stays `processing` until the workflow settles it.
@@ -23,14 +23,12 @@ from media_core.domain.models import Kind, Variant
 from media_core.engines.av import runner
 from media_core.engines.av.av_job import POSTER_ALLOWANCE_S, OutputFile, process_audio, process_video
 from media_core.engines.av.budget import check_budget, estimate_transcode_s
-from media_core.engines.av.hls import package_single
+from media_core.engines.av.hls import package_hls
 from media_core.engines.av.ladder import Rung, choose_renditions, parse_ladder
 from media_core.engines.av.limits import AudioLimits, AudioOptions, TranscodeOptions, VideoLimits, check_video
 from media_core.engines.av.plan import plan_hls
 from media_core.engines.av.poster import extract_poster, fit_within
 from media_core.engines.av.probe import MediaInfo, probe
-from media_core.engines.av.segments import DEFAULT_GOP_S
-from media_core.engines.av.storyboard import choose_interval, make_storyboard
 from media_core.engines.av.transcode import plan_transcode
 from media_core.ports import WorkflowRuns
 from media_core.processing.streaming import (
@@ -38,18 +36,13 @@ from media_core.processing.streaming import (
     store_poster,
     store_storyboard,
     storyboard_metadata,
+    storyboard_of,
 )
 from media_core.processing.variants import VariantWriter
 from media_core.processing.work import WorkContext, WorkResult
 from media_core.settings import AvSettings
 
 STORYBOARD_ALLOWANCE_S = 5.0
-
-
-def keyframes_only(duration_s: float) -> bool:
-    """Decode only keyframes for the storyboard when its tiles are at least a GOP apart (long files:
-    ~50x less decoding); short clips decode every frame (a tile per second needs them)."""
-    return choose_interval(duration_s) >= DEFAULT_GOP_S
 
 
 def _store_output(writer: VariantWriter, name: str, output: OutputFile) -> Variant:
@@ -188,7 +181,7 @@ class AvWork:
         assert video is not None
         timeout = max(1.0, remaining - (time.perf_counter() - started) - self.reserve_seconds / 2)
         out = context.workdir / "out"
-        output = package_single(source, info, out, self.ladder, self.transcode, timeout_s=timeout)
+        output = package_hls(source, info, out, self.ladder, self.transcode, timeout_s=timeout)
         assert output.mp4 is not None
         mark = time.perf_counter()
         poster = extract_poster(
@@ -197,14 +190,7 @@ class AvWork:
         poster_s = time.perf_counter() - mark
         mark = time.perf_counter()
         top = max(output.variants, key=lambda v: min(v.width, v.height))
-        board = make_storyboard(
-            str(output.mp4),
-            output.duration_s,
-            top.width,
-            top.height,
-            out,
-            keyframes_only=keyframes_only(output.duration_s),
-        )
+        board = storyboard_of(output.mp4, output.duration_s, top.width, top.height, out)
         storyboard_s = time.perf_counter() - mark
         mark = time.perf_counter()
         variants = store_hls(context.variants, out, output)
@@ -249,13 +235,12 @@ class AvWork:
         )
         metadata: dict[str, Any] = dict(video.metadata)
         mark = time.perf_counter()
-        board = make_storyboard(
-            str(output.path),
+        board = storyboard_of(
+            output.path,
             output.duration_s,
             output.width or video.poster.width,
             output.height or video.poster.height,
             context.workdir / "out",
-            keyframes_only=keyframes_only(output.duration_s),
         )
         variants.update(store_storyboard(context.variants, board))
         transcode = dict(metadata.get("transcode") or {})

@@ -31,6 +31,7 @@ from media_core.domain.guards import RecordGuard
 from media_core.domain.keys import media_prefix, parse_upload_key, pinned_original_key
 from media_core.domain.models import MediaRecord, Moderation, Original, Status
 from media_core.domain.transfers import StorageError
+from media_core.domain.transitions import Transition
 from media_core.domain.units import human_bytes
 from media_core.observability import metrics_for
 from media_core.ports import AuditTrail, MediaRecords, ObjectStorage, OutboxFlush
@@ -178,9 +179,11 @@ class ProcessingPipeline:
         try:
             self.repository.transition(
                 claimed,
-                Status.PROCESSING,
-                changes={"metadata": metadata, "original": claimed.original},
-                guard=RecordGuard(run_id=claimed.run_id),
+                Transition(
+                    Status.PROCESSING,
+                    changes={"metadata": metadata, "original": claimed.original},
+                    guard=RecordGuard(run_id=claimed.run_id),
+                ),
             )
         except InvalidTransition:
             writer.discard()
@@ -192,9 +195,9 @@ class ProcessingPipeline:
         """Record progress (a workflow's plan) on a record still `processing` for its run."""
         return self.repository.transition(
             claimed,
-            Status.PROCESSING,
-            changes={"metadata": metadata},
-            guard=RecordGuard(run_id=claimed.run_id),
+            Transition(
+                Status.PROCESSING, changes={"metadata": metadata}, guard=RecordGuard(run_id=claimed.run_id)
+            ),
         )
 
     def current_run(self, media_id: str, run_id: str) -> MediaRecord | None:
@@ -222,16 +225,18 @@ class ProcessingPipeline:
         try:
             ready = self.repository.transition(
                 claimed,
-                Status.READY,
-                changes={
-                    "variants": result.variants,
-                    "metadata": result.metadata,
-                    "duplicate_of": result.duplicate_of,
-                    "original": original,
-                    "failure_reason": None,
-                },
-                guard=RecordGuard(run_id=claimed.run_id),
-                announce=self._announce(DetailType.READY),
+                Transition(
+                    Status.READY,
+                    changes={
+                        "variants": result.variants,
+                        "metadata": result.metadata,
+                        "duplicate_of": result.duplicate_of,
+                        "original": original,
+                        "failure_reason": None,
+                    },
+                    guard=RecordGuard(run_id=claimed.run_id),
+                    announce=self._announce(DetailType.READY),
+                ),
             )
         except InvalidTransition:
             self._discard_run(claimed, writer)
@@ -323,17 +328,19 @@ class ProcessingPipeline:
         try:
             claimed = self.repository.transition(
                 record,
-                Status.PROCESSING,
-                expected=expected,
-                changes={
-                    "original": original,
-                    "run_id": run_id,
-                    "claim_attempt": attempt.number,
-                    "failure_reason": None,
-                    "reprocess_requested": None,
-                    **changes,
-                },
-                guard=guard,
+                Transition(
+                    Status.PROCESSING,
+                    expected=expected,
+                    changes={
+                        "original": original,
+                        "run_id": run_id,
+                        "claim_attempt": attempt.number,
+                        "failure_reason": None,
+                        "reprocess_requested": None,
+                        **changes,
+                    },
+                    guard=guard,
+                ),
             )
         except InvalidTransition:
             return None
@@ -354,10 +361,12 @@ class ProcessingPipeline:
         try:
             failed = self.repository.transition(
                 record,
-                Status.FAILED,
-                changes={"failure_reason": reason, "variants": {}, "metadata": {}},
-                guard=RecordGuard(run_id=record.run_id),
-                announce=self._announce(DetailType.FAILED),
+                Transition(
+                    Status.FAILED,
+                    changes={"failure_reason": reason, "variants": {}, "metadata": {}},
+                    guard=RecordGuard(run_id=record.run_id),
+                    announce=self._announce(DetailType.FAILED),
+                ),
             )
         except InvalidTransition:
             return Result(Outcome.SUPERSEDED, record.media_id, "record changed while processing")

@@ -21,9 +21,10 @@ from PIL import Image
 
 from media_core.domain.models import Variant
 from media_core.engines.av.assemble import HlsOutput
-from media_core.engines.av.ladder import MP4_MAX_SHORT
+from media_core.engines.av.ladder import mp4_rendition
 from media_core.engines.av.layout import HLS_DIR, STORYBOARD_DIR, content_type
-from media_core.engines.av.storyboard import Storyboard
+from media_core.engines.av.segments import DEFAULT_GOP_S
+from media_core.engines.av.storyboard import Storyboard, choose_interval, make_storyboard
 from media_core.engines.imaging.presets import POSTER_PRESETS
 from media_core.engines.imaging.render import render_variants
 from media_core.processing.rendered import store_rendered
@@ -62,22 +63,35 @@ def store_hls(writer: VariantWriter, root: Path, output: HlsOutput) -> dict[str,
         )
     }
     if output.mp4 is not None:
-        fitting = [v for v in output.variants if min(v.width, v.height) <= MP4_MAX_SHORT]
-        mp4_top = (
-            max(fitting, key=lambda v: min(v.width, v.height))
-            if fitting
-            else min(output.variants, key=lambda v: min(v.width, v.height))
-        )
-        variants["mp4"] = writer.put_file(
-            "mp4",
-            output.mp4,
-            content_type="video/mp4",
-            extension="mp4",
-            width=mp4_top.width,
-            height=mp4_top.height,
-            duration=round(output.duration_s, 3),
-        )
+        variants["mp4"] = store_mp4(writer, output.mp4, output)
     return variants
+
+
+def store_mp4(writer: VariantWriter, mp4: Path, output: HlsOutput) -> Variant:
+    """The progressive MP4 (`output.mp4`), sized as the variant it was made from."""
+    top = mp4_rendition(output.variants)
+    return writer.put_file(
+        "mp4",
+        mp4,
+        content_type="video/mp4",
+        extension="mp4",
+        width=top.width,
+        height=top.height,
+        duration=round(output.duration_s, 3),
+    )
+
+
+def keyframes_only(duration_s: float) -> bool:
+    """Decode only keyframes for the storyboard when its tiles are at least a GOP apart (long files:
+    ~50x less decoding); short clips decode every frame (a tile per second needs them)."""
+    return choose_interval(duration_s) >= DEFAULT_GOP_S
+
+
+def storyboard_of(video: Path, duration_s: float, width: int, height: int, out_dir: Path) -> Storyboard:
+    """The storyboard of a finished rendition (`video`, `width` x `height`) under `out_dir`."""
+    return make_storyboard(
+        str(video), duration_s, width, height, out_dir, keyframes_only=keyframes_only(duration_s)
+    )
 
 
 def store_storyboard(writer: VariantWriter, board: Storyboard) -> dict[str, Variant]:

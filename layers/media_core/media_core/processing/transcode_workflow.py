@@ -32,6 +32,7 @@ from aws_lambda_powertools import Logger
 from media_core.domain.errors import MediaRejected, redact
 from media_core.domain.keys import media_prefix
 from media_core.domain.models import MediaRecord
+from media_core.domain.transfers import UrlTarget
 from media_core.engines.av import runner
 from media_core.engines.av.assemble import assemble
 from media_core.engines.av.audio_hls import AudioRendition, encode_audio
@@ -43,16 +44,16 @@ from media_core.engines.av.plan import HlsPlan, plan_hls
 from media_core.engines.av.poster import extract_poster
 from media_core.engines.av.probe import probe
 from media_core.engines.av.segments import Task
-from media_core.engines.av.storyboard import make_storyboard
 from media_core.ports import ObjectStorage
-from media_core.processing.av_work import keyframes_only
 from media_core.processing.lifecycle import Outcome, ProcessingPipeline
 from media_core.processing.streaming import (
     HLS_CONTENT_TYPE,
     put_tree,
+    store_mp4,
     store_poster,
     store_storyboard,
     storyboard_metadata,
+    storyboard_of,
 )
 from media_core.processing.variants import VariantWriter
 from media_core.processing.work import WorkResult
@@ -160,7 +161,7 @@ class TranscodeWorkflow:
         return self.pipeline.settings.media_bucket
 
     def _source(self, job: Job) -> str:
-        return self.store.presigned_get(job.bucket, job.key, expires_in=URL_TTL_S)
+        return self.store.presigned_get(UrlTarget(job.bucket, job.key), expires_in=URL_TTL_S)
 
     def _owned(self, job: Job) -> MediaRecord:
         record = self.pipeline.current_run(job.media_id, job.run_id)
@@ -330,16 +331,7 @@ class TranscodeWorkflow:
                         content_type=HLS_CONTENT_TYPE,
                         extension="m3u8",
                     )
-            top = mp4_rendition(plan.renditions)
-            variants["mp4"] = writer.put_file(
-                "mp4",
-                output.mp4,
-                content_type="video/mp4",
-                extension="mp4",
-                width=top.width,
-                height=top.height,
-                duration=round(output.duration_s, 3),
-            )
+            variants["mp4"] = store_mp4(writer, output.mp4, output)
             info = probe(source, runner.VIDEO_DEMUXERS)
             mark = time.perf_counter()
             poster = extract_poster(
@@ -348,14 +340,8 @@ class TranscodeWorkflow:
             variants.update(store_poster(writer, poster.jpeg, poster.width, poster.height))
             poster_s = time.perf_counter() - mark
             mark = time.perf_counter()
-            board = make_storyboard(
-                str(output.mp4),
-                output.duration_s,
-                top.width,
-                top.height,
-                out,
-                keyframes_only=keyframes_only(output.duration_s),
-            )
+            top = mp4_rendition(plan.renditions)
+            board = storyboard_of(output.mp4, output.duration_s, top.width, top.height, out)
             variants.update(store_storyboard(writer, board))
             storyboard_s = time.perf_counter() - mark
         self.store.delete_prefix(self.media_bucket, f"{job.prefix}{WORK_DIR}/")

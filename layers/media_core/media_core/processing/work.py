@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from media_core.domain.models import MediaRecord, Variant
+from media_core.domain.transfers import UrlTarget
 from media_core.ports import ObjectStorage
 from media_core.processing.variants import VariantWriter
 
@@ -28,7 +29,7 @@ class WorkContext:
 
     def original_url(self, expires_in: int = 3600) -> str:
         """A presigned GET of the original: ffmpeg/ffprobe read it with range requests."""
-        return self.store.presigned_get(self.bucket, self.key, expires_in=expires_in)
+        return self.store.presigned_get(UrlTarget(self.bucket, self.key), expires_in=expires_in)
 
 
 @dataclass

@@ -38,6 +38,7 @@ from media_core.domain.errors import Conflict, NotFound
 from media_core.domain.keys import sanitize_filename
 from media_core.domain.models import Kind, MediaRecord, Moderation, Status
 from media_core.domain.paging import MediaFilter, Page, Position
+from media_core.domain.transfers import UrlTarget
 from media_core.domain.transform import SigningKeys, TransformLimits, TransformOptions, transform_url
 from media_core.ports import AuditTrail, DeliveryUrlSource, MediaRecords, ObjectStorage
 from media_core.settings import DeliverySettings, ModerationMode, QuerySettings
@@ -73,9 +74,10 @@ class MediaQueries:
     def _url(self, record: MediaRecord, key: str) -> str:
         """A published record's copies: `{cdn}/public/...`, unsigned and stable for as long as
         it stays published; anything else: signed (CloudFront) or presigned (S3), per window."""
+        bucket = self.settings.media_bucket
         if self.urls is None:
             return self.store.presigned_get(
-                self.settings.media_bucket, key, expires_in=self.settings.download_url_ttl_seconds
+                UrlTarget(bucket, key), expires_in=self.settings.download_url_ttl_seconds
             )
         published = (
             published_keys(record, self._post_moderation).get(key)
@@ -83,8 +85,8 @@ class MediaQueries:
             else None
         )
         if published is not None:
-            return self.urls.object_url(self.settings.media_bucket, published, public=True, now=self.clock())
-        return self.urls.object_url(self.settings.media_bucket, key, now=self.clock())
+            return self.urls.object_url(UrlTarget(bucket, published), public=True, now=self.clock())
+        return self.urls.object_url(UrlTarget(bucket, key), now=self.clock())
 
     def view(self, record: MediaRecord, caller: Caller | None = None) -> MediaView:
         """The full record for its owner and admins (`caller` None: the owner's own write paths),
@@ -316,7 +318,7 @@ class MediaQueries:
             extension = chosen.key.rsplit(".", 1)[-1]
             bucket, key, name = self.settings.media_bucket, chosen.key, f"{stem}-{variant}.{extension}"
         url = self.store.presigned_get(
-            bucket, key, expires_in=self.settings.download_url_ttl_seconds, download_name=name
+            UrlTarget(bucket, key, download_name=name), expires_in=self.settings.download_url_ttl_seconds
         )
         if self.audit is not None:
             self.audit.record(

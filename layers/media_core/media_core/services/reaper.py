@@ -20,6 +20,7 @@ from media_core.domain.events import Announcement, DetailType, event_detail
 from media_core.domain.guards import RecordGuard
 from media_core.domain.keys import media_prefix
 from media_core.domain.models import Kind, MediaRecord, Status, utc_now
+from media_core.domain.transitions import Transition
 from media_core.ports import MediaRecords, ObjectStorage, OutboxFlush, RecordsByStatus, WorkflowRuns
 
 logger = Logger(child=True)
@@ -95,11 +96,13 @@ class Reaper:
             try:
                 self.repository.transition(
                     record,
-                    Status.FAILED,
-                    changes={"failure_reason": reason, "variants": {}},
-                    guard=RecordGuard(run_id=record.run_id),
-                    announce=lambda r: Announcement(
-                        DetailType.FAILED, event_detail(r, self.uploads_bucket, self.media_bucket)
+                    Transition(
+                        Status.FAILED,
+                        changes={"failure_reason": reason, "variants": {}},
+                        guard=RecordGuard(run_id=record.run_id),
+                        announce=lambda r: Announcement(
+                            DetailType.FAILED, event_detail(r, self.uploads_bucket, self.media_bucket)
+                        ),
                     ),
                 )
             except InvalidTransition:

@@ -21,6 +21,7 @@ from media_core.domain.access import publicly_visible
 from media_core.domain.errors import NotFound
 from media_core.domain.keys import media_prefix
 from media_core.domain.models import Kind, MediaRecord, Status
+from media_core.domain.transfers import UrlTarget
 from media_core.domain.transform import (
     InvalidSignature,
     SigningKeys,
@@ -140,8 +141,7 @@ class TransformService:
 
     def _redirect(self, record: MediaRecord, key: str) -> TransformRedirect:
         post = self.settings.moderation_mode == ModerationMode.POST
-        location = self.urls.object_url(
-            self.settings.media_bucket, key, public=publicly_visible(record, post), now=self.clock()
-        )
+        target = UrlTarget(self.settings.media_bucket, key)
+        location = self.urls.object_url(target, public=publicly_visible(record, post), now=self.clock())
         # The Location may be a signed URL with its own expiry: never cached.
         return TransformRedirect(location, {"Location": location, "Cache-Control": "no-store"}, key)

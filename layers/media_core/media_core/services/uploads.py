@@ -32,7 +32,7 @@ from media_core.domain.models import (
     UploadMethod,
     utc_now,
 )
-from media_core.domain.transfers import StorageError
+from media_core.domain.transfers import PostPolicy, StorageError
 from media_core.domain.units import human_bytes
 from media_core.observability import metrics_for
 from media_core.ports import MediaRecords, ObjectStorage, UsageMeter
@@ -174,13 +174,8 @@ class UploadService:
                 expires_at=expires_at,
             )
         else:
-            post = self.store.presigned_post(
-                self.settings.uploads_bucket,
-                key,
-                content_type=content_type,
-                max_bytes=limit,
-                expires_in=self.settings.upload_url_ttl_seconds,
-            )
+            policy = PostPolicy(self.settings.uploads_bucket, key, content_type, max_bytes=limit)
+            post = self.store.presigned_post(policy, expires_in=self.settings.upload_url_ttl_seconds)
             upload = PostUpload(url=post.url, fields=post.fields, expires_at=expires_at)
         self.repository.create(record, expires_at=int((expires_at + UNCLAIMED_RECORD_GRACE).timestamp()))
         if self.usage is not None:

@@ -30,15 +30,9 @@ class AuditLog:
     retention_days: int = 90
 
     def record(
-        self,
-        media_id: str,
-        action: AuditAction,
-        actor: str,
-        details: dict[str, Any] | None = None,
-        *,
-        now: datetime | None = None,
+        self, media_id: str, action: AuditAction, actor: str, details: dict[str, Any] | None = None
     ) -> None:
-        at = now or utc_now()
+        at = utc_now()
         stamp = iso_timestamp(at)
         self.table.put_item(
             Item={

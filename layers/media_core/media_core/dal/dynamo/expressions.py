@@ -96,20 +96,11 @@ class Expression:
             self.require(f"attribute_not_exists({name}) OR {name} = {self.value(stored_bytes(record))}")
 
     def guarded(self, guard: RecordGuard | None) -> None:
-        if guard is None:
-            return
-        if guard.run_id is not None:
-            self.equals("run_id", guard.run_id)
-        if guard.etag is not None:
-            self.equals("original.etag", guard.etag)
-        if guard.etag_not is not None:
-            self.differs("original.etag", guard.etag_not)
-        if guard.version_id is not None:
-            self.equals("original.version_id", guard.version_id)
-        if guard.version_id_not is not None:
-            self.differs("original.version_id", guard.version_id_not)
-        if guard.reprocess_token is not None:
-            self.equals("reprocess_requested", guard.reprocess_token)
+        for condition in guard.conditions() if guard is not None else []:
+            if condition.equal:
+                self.equals(condition.path, condition.value)
+            else:
+                self.differs(condition.path, condition.value)
 
     def condition_expression(self) -> str:
         return " AND ".join(self.conditions)

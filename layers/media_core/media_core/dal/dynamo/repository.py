@@ -46,7 +46,6 @@ from media_core.dal.dynamo.paging import checked_position
 from media_core.domain.counters import Counters, counter_delta, stored_bytes
 from media_core.domain.errors import Conflict, InvalidTransition
 from media_core.domain.events import Announce
-from media_core.domain.guards import RecordGuard
 from media_core.domain.models import (
     ALLOWED_TRANSITIONS,
     Kind,
@@ -57,6 +56,7 @@ from media_core.domain.models import (
     utc_now,
 )
 from media_core.domain.paging import MediaFilter, Page, Position
+from media_core.domain.transitions import Transition
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -144,57 +144,36 @@ class MediaRepository:
         item = self._table.get_item(Key=record_key(media_id), ConsistentRead=True).get("Item")
         return item_to_record(item) if item else None
 
-    def transition(
-        self,
-        record: MediaRecord,
-        to: Status,
-        *,
-        expected: Iterable[Status] | None = None,
-        changes: Mapping[str, Any] | None = None,
-        guard: RecordGuard | None = None,
-        clear_expiry: bool = True,
-        announce: Announce | None = None,
-    ) -> MediaRecord:
-        """Move `record` to status `to`, only if the stored status is one of `expected` (default:
-        the record's current status), the transition is allowed and `guard` holds. The counters
-        change in the same transaction, computed from `record`: so the write also requires the
-        stored record to still be in `record`'s state. Returns the stored record."""
-        expected_set = set(expected) if expected is not None else {record.status}
-        illegal = [s for s in expected_set if to not in ALLOWED_TRANSITIONS[s]]
-        if illegal:
-            raise InvalidTransition(f"cannot move media from {illegal[0].value} to {to.value}")
-
-        def lost() -> InvalidTransition:
-            return InvalidTransition(
-                f"media {record.media_id} is no longer in state "
-                f"{' or '.join(sorted(s.value for s in expected_set))}"
-            )
-
-        if record.status not in expected_set:
-            raise lost()
-        updated = record.model_copy(update={"status": to, "updated_at": utc_now(), **(changes or {})})
+    def transition(self, record: MediaRecord, change: Transition) -> MediaRecord:
+        """Apply `change` to `record`: only if the stored status is one of `change.expected`
+        (default: the record's current status), the move is allowed and `change.guard` holds. The
+        counters change in the same transaction, computed from `record`: so the write also
+        requires the stored record to still be in `record`'s state. Returns the stored record."""
+        change.check(record)
+        updated = change.applied(record)
         dumped = updated.model_dump(mode="json")
         expression = Expression()
-        expression.set("status", to.value)
+        expression.set("status", change.to.value)
         expression.set("updated_at", dumped["updated_at"])
-        expression.set("status_pk", status_partition(to))
+        expression.set("status_pk", status_partition(change.to))
         expression.set("status_sk", status_sort_key(updated))
         expression.set("stats_bytes", stored_bytes(updated))
-        for name in changes or {}:
+        for name in change.changes:
             expression.set(name, dumped[name])
-        if "moderation" in (changes or {}):
+        if "moderation" in change.changes:
             expression.set("moderation_pk", moderation_partition(updated.moderation))
         expression.bump_version()
-        if clear_expiry:
+        if change.clear_expiry:
             expression.remove("expires_at")
         expression.in_state(record)
-        expression.guarded(guard)
+        expression.guarded(change.guard)
+        announced = updated.model_copy(update={"version": record.version + 1})
         items = [
             self._record_update(record, expression),
             *self._stats_updates(record.owner, counter_delta(record, updated)),
-            *self._outbox_put(announce, updated.model_copy(update={"version": record.version + 1})),
+            *self._outbox_put(change.announce, announced),
         ]
-        self._transact(items, lost)
+        self._transact(items, lambda: change.lost(record))
         stored = self.get(record.media_id)
         return stored if stored is not None else updated
 

@@ -10,7 +10,6 @@ come from those init segments. Bandwidths are measured from the segment sizes th
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ from aws_lambda_powertools import Logger
 
 from media_core.engines.av import fmp4, runner
 from media_core.engines.av.audio_hls import AudioRendition
-from media_core.engines.av.binaries import find_binaries
 from media_core.engines.av.encode import RenditionPart, SegmentFile, TaskResult
 from media_core.engines.av.ladder import Rendition, mp4_rendition
 from media_core.engines.av.layout import AUDIO_NAME, INIT_NAME, Layout, segment_name
@@ -237,7 +235,7 @@ def assemble(
 
 
 def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
+    tmp = runner.partial_path(path)
     tmp.write_text(text)
     tmp.replace(path)
 
@@ -250,7 +248,7 @@ def _concat(out: Path, files: Sequence[Path]) -> None:
 
 
 def mp4_command(video_frag: Path, audio_frag: Path | None, out: Path) -> list[str]:
-    args = [str(find_binaries().ffmpeg), "-hide_banner", "-nostdin", "-v", "error", "-y"]
+    args = runner.ffmpeg_head()
     args += [*runner.input_args(str(video_frag), ("mov",)), "-i", str(video_frag)]
     if audio_frag is not None:
         args += [*runner.input_args(str(audio_frag), ("mov",)), "-i", str(audio_frag)]
@@ -269,11 +267,10 @@ def build_mp4(
     timeout_s: float = MP4_TIMEOUT_S,
 ) -> Path:
     """`video.mp4`: the rendition's segments + the audio segments, remuxed with +faststart."""
-    layout.work.mkdir(parents=True, exist_ok=True)
-    video_frag = layout.work / "video_frag.mp4"
-    audio_frag = layout.work / "audio_frag.mp4" if audio is not None else None
-    partial = layout.work / "video.mp4.partial"
-    try:
+    with layout.scratch("mp4") as scratch:
+        video_frag = scratch / "video_frag.mp4"
+        audio_frag = scratch / "audio_frag.mp4" if audio is not None else None
+        partial = scratch / "video.mp4.partial"
         _concat(
             video_frag, [layout.init(rendition.name), *(layout.segment(rendition.name, i) for i in indices)]
         )
@@ -289,11 +286,4 @@ def build_mp4(
             timeout_reason="building the MP4 took too long",
         )
         partial.replace(layout.mp4)
-    finally:
-        for path in (video_frag, audio_frag, partial):
-            if path is not None:
-                with contextlib.suppress(OSError):
-                    path.unlink()
-        with contextlib.suppress(OSError):
-            layout.work.rmdir()
     return layout.mp4

@@ -17,7 +17,7 @@ from PIL import Image
 from media_core.domain.errors import MediaRejected
 from media_core.engines.av import runner
 from media_core.engines.av.limits import AudioLimits, AudioOptions, check_audio
-from media_core.engines.av.probe import MediaInfo, probe
+from media_core.engines.av.probe import MediaInfo, probe, produced
 
 CONTENT_TYPE_MP3 = "audio/mpeg"
 WAVEFORM_RATE = 8000  # Hz: plenty for a peak envelope, 16 kB/s of PCM to scan
@@ -63,7 +63,7 @@ def transcode_audio(
     if audio is None:
         raise MediaRejected("no audio stream found")
     out_path = Path(out_path)
-    partial = out_path.with_name(f".{out_path.name}.partial")
+    partial = runner.partial_path(out_path)
     inp = ffmpeg.input(source, **runner.input_options(source, runner.AUDIO_DEMUXERS))
     opts: dict[str, Any] = {
         "format": "mp3",
@@ -83,18 +83,12 @@ def transcode_audio(
         if key in ("title", "artist", "album"):
             args[-1:-1] = ["-metadata", f"{key}={value}"]
 
-    def produced_audio(path: Path) -> MediaInfo:
-        out = probe(str(path), ("mp3",))
-        if out.audio is None:
-            raise MediaRejected("transcoding produced no audio")
-        return out
-
     started = time.perf_counter()
     out = runner.run_to_file(
         args,
         partial,
         out_path,
-        produced_audio,
+        produced("mp3", "audio"),
         source=source,
         demuxers=runner.AUDIO_DEMUXERS,
         timeout_s=timeout_s,

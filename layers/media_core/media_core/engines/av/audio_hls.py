@@ -7,7 +7,6 @@ Video segments and audio segments need not align: the audio is its own HLS rendi
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +16,6 @@ from aws_lambda_powertools import Logger
 
 from media_core.domain.errors import MediaRejected
 from media_core.engines.av import fmp4, runner
-from media_core.engines.av.binaries import find_binaries
 from media_core.engines.av.layout import AUDIO_NAME, INIT_NAME, Layout, segment_name
 from media_core.engines.av.limits import TranscodeOptions
 from media_core.engines.av.plan import AudioPlan, HlsPlan
@@ -97,7 +95,7 @@ def audio_command(
 ) -> list[str]:
     """One fragmented MP4 of the whole audio, a fragment every `segment_s` (all AAC frames are sync
     samples, so `-frag_duration` cuts there); `delay_moov` puts the AAC priming in the edit list."""
-    args = [str(find_binaries().ffmpeg), "-hide_banner", "-nostdin", "-v", "error", "-y"]
+    args = runner.ffmpeg_head()
     args += runner.input_args(source, runner.VIDEO_DEMUXERS)
     args += ["-i", source, "-map", f"0:{audio.index}", "-vn", "-sn", "-dn"]
     args += ["-map_metadata", "-1", "-map_chapters", "-1"]
@@ -126,12 +124,11 @@ def encode_audio(
     layout = Layout(Path(out_dir))
     directory = layout.rendition_dir(AUDIO_NAME)
     directory.mkdir(parents=True, exist_ok=True)
-    layout.work.mkdir(parents=True, exist_ok=True)
-    partial = layout.work / "audio.mp4"
-    args = audio_command(source, audio, partial, settings, segment_s)
     started = time.perf_counter()
     segments: list[AudioSegment] = []
-    try:
+    with layout.scratch(AUDIO_NAME) as scratch:
+        partial = scratch / "audio.mp4"
+        args = audio_command(source, audio, partial, settings, segment_s)
         runner.run(
             args,
             source=source,
@@ -147,11 +144,6 @@ def encode_audio(
                 uri = segment_name(i)
                 size = fmp4.write_segment(src, [frag], directory / uri, 0, i + 1)
                 segments.append(AudioSegment(i, uri, frag.duration_ticks / timescale, size))
-    finally:
-        with contextlib.suppress(OSError):
-            partial.unlink()
-        with contextlib.suppress(OSError):
-            layout.work.rmdir()
     if not segments:
         raise MediaRejected("the audio stream has no decodable frames")
     elapsed = time.perf_counter() - started

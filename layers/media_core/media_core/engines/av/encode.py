@@ -17,9 +17,7 @@ whole file is the same function with one task covering every segment.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import shutil
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -30,7 +28,6 @@ from aws_lambda_powertools import Logger
 
 from media_core.domain.errors import MediaRejected
 from media_core.engines.av import fmp4, runner
-from media_core.engines.av.binaries import find_binaries
 from media_core.engines.av.ladder import Rendition
 from media_core.engines.av.layout import INIT_NAME, Layout, segment_name
 from media_core.engines.av.limits import TranscodeOptions
@@ -171,7 +168,7 @@ def task_command(
         raise ValueError("one output path per rendition")
     segs = plan.segments
     start_frame, frames = task_frames(segs, task)
-    args = [str(find_binaries().ffmpeg), "-hide_banner", "-nostdin", "-v", "error", "-y"]
+    args = runner.ffmpeg_head()
     args += runner.input_args(source, runner.VIDEO_DEMUXERS)
     if start_frame > 0:
         seek = (start_frame - SEEK_BACKOFF_FRAMES) / segs.fps
@@ -208,12 +205,10 @@ def encode_task(
     failure. Raises MediaRejected (bad input), SourceUnavailableError (retry)."""
     settings = settings or TranscodeOptions()
     layout = Layout(Path(out_dir))
-    scratch = layout.work / f"task_{task.first:05d}"
-    scratch.mkdir(parents=True, exist_ok=True)
-    partials = [scratch / f"{r.name}.mp4" for r in plan.renditions]
-    args = task_command(source, plan, task, partials, settings)
     started = time.perf_counter()
-    try:
+    with layout.scratch(f"task_{task.first:05d}") as scratch:
+        partials = [scratch / f"{r.name}.mp4" for r in plan.renditions]
+        args = task_command(source, plan, task, partials, settings)
         runner.run(
             args,
             source=source,
@@ -225,10 +220,6 @@ def encode_task(
             _package(plan.segments, task, r, p, layout)
             for r, p in zip(plan.renditions, partials, strict=True)
         )
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            layout.work.rmdir()
     elapsed = time.perf_counter() - started
     logger.info("encoded segments", first=task.first, count=task.count, elapsed_s=round(elapsed, 2))
     return TaskResult(task.first, task.count, parts, elapsed, args)

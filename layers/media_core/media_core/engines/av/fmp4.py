@@ -43,21 +43,28 @@ class Box:
         return self.offset + self.size
 
 
+def _box_at(head: bytes, offset: int, end: int) -> Box:
+    """The box whose header `head` starts with (its first 16 bytes, fewer at the end of the
+    data), standing at `offset` in a container that ends at `end`."""
+    size, kind = struct.unpack(">I4s", head[:8])
+    header = 8
+    if size == 1:
+        (size,) = struct.unpack(">Q", head[8:16])
+        header = 16
+    elif size == 0:
+        size = end - offset
+    if size < header or offset + size > end:
+        raise PackagingError(f"bad box {kind!r} size {size} at {offset}")
+    return Box(kind, offset, size, header)
+
+
 def iter_boxes(data: bytes, start: int = 0, end: int | None = None) -> Iterator[Box]:
     end = len(data) if end is None else end
     offset = start
     while offset + 8 <= end:
-        size, kind = struct.unpack(">I4s", data[offset : offset + 8])
-        header = 8
-        if size == 1:
-            (size,) = struct.unpack(">Q", data[offset + 8 : offset + 16])
-            header = 16
-        elif size == 0:
-            size = end - offset
-        if size < header or offset + size > end:
-            raise PackagingError(f"bad box {kind!r} size {size} at {offset}")
-        yield Box(kind, offset, size, header)
-        offset += size
+        box = _box_at(data[offset : offset + 16], offset, end)
+        yield box
+        offset += box.size
 
 
 def iter_file_boxes(fh: BinaryIO) -> Iterator[Box]:
@@ -67,18 +74,9 @@ def iter_file_boxes(fh: BinaryIO) -> Iterator[Box]:
     offset = 0
     while offset + 8 <= total:
         fh.seek(offset)
-        head = fh.read(16)
-        size, kind = struct.unpack(">I4s", head[:8])
-        header = 8
-        if size == 1:
-            (size,) = struct.unpack(">Q", head[8:16])
-            header = 16
-        elif size == 0:
-            size = total - offset
-        if size < header or offset + size > total:
-            raise PackagingError(f"bad box {kind!r} size {size} at {offset}")
-        yield Box(kind, offset, size, header)
-        offset += size
+        box = _box_at(fh.read(16), offset, total)
+        yield box
+        offset += box.size
 
 
 def find_box(data: bytes, path: list[bytes], start: int = 0, end: int | None = None) -> Box | None:

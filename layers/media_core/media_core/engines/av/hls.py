@@ -9,8 +9,8 @@ The processing layer's entry points (see each module for detail):
     output = assemble(out_dir, plan, results, audio)         # assemble.py: once, at the end
     board = make_storyboard(str(output.mp4), output.duration_s, w, h, out_dir, keyframes_only=True)
 
-`package_single` (one task covering the file) and `package_parallel` (one task per segment, run one
-after another here) produce the same layout (layout.py), so both paths are comparable.
+`package_hls` with one task covering the file (single) or one task per segment (parallel, run one
+after another here) produces the same layout (layout.py), so both paths are comparable.
 """
 
 from __future__ import annotations
@@ -25,20 +25,32 @@ from media_core.engines.av.ladder import DEFAULT_LADDER, Rung
 from media_core.engines.av.limits import TranscodeOptions
 from media_core.engines.av.plan import HlsPlan, plan_hls
 from media_core.engines.av.probe import MediaInfo
-from media_core.engines.av.segments import DEFAULT_GOP_S, DEFAULT_SEGMENT_S, Task
+from media_core.engines.av.segments import DEFAULT_GOP_S, DEFAULT_SEGMENT_S
 
-__all__ = ["HlsOutput", "HlsPlan", "package_parallel", "package_single", "plan_hls"]
+__all__ = ["HlsOutput", "HlsPlan", "package_hls", "plan_hls"]
 
 
-def _package(
+def package_hls(
     source: str,
+    info: MediaInfo,
     out_dir: Path,
-    plan: HlsPlan,
-    tasks: tuple[Task, ...],
-    settings: TranscodeOptions,
-    make_mp4: bool,
-    timeout_s: float | None,
+    ladder: tuple[Rung, ...] = DEFAULT_LADDER,
+    settings: TranscodeOptions | None = None,
+    *,
+    segment_s: float = DEFAULT_SEGMENT_S,
+    gop_s: float = DEFAULT_GOP_S,
+    segments_per_task: int | None = None,
+    make_mp4: bool = True,
+    timeout_s: float | None = None,
 ) -> HlsOutput:
+    """Plan, encode every task one after another, then assemble. `segments_per_task=None`: one task
+    covering the file, one ffmpeg process (short clips, the "single" mode); a number: the
+    segment-parallel path run locally, each task in its own ffmpeg process (what Lambda workers do
+    concurrently)."""
+    settings = settings or TranscodeOptions()
+    out_dir = Path(out_dir)
+    plan = plan_hls(info, ladder, settings, segment_s=segment_s, gop_s=gop_s)
+    tasks = (plan.single_task(),) if segments_per_task is None else plan.tasks(segments_per_task)
     started = time.perf_counter()
     results: list[TaskResult] = []
     for task in tasks:
@@ -51,42 +63,3 @@ def _package(
     output.timings.update({"video_s": video_s, "audio_s": audio_s, "total_s": time.perf_counter() - started})
     output.timings["tasks_s"] = sum(r.elapsed_s for r in results)
     return output
-
-
-def package_single(
-    source: str,
-    info: MediaInfo,
-    out_dir: Path,
-    ladder: tuple[Rung, ...] = DEFAULT_LADDER,
-    settings: TranscodeOptions | None = None,
-    *,
-    segment_s: float = DEFAULT_SEGMENT_S,
-    gop_s: float = DEFAULT_GOP_S,
-    make_mp4: bool = True,
-    timeout_s: float | None = None,
-) -> HlsOutput:
-    """The whole file in one ffmpeg process (short clips, the "single" mode)."""
-    settings = settings or TranscodeOptions()
-    plan = plan_hls(info, ladder, settings, segment_s=segment_s, gop_s=gop_s)
-    return _package(source, Path(out_dir), plan, (plan.single_task(),), settings, make_mp4, timeout_s)
-
-
-def package_parallel(
-    source: str,
-    info: MediaInfo,
-    out_dir: Path,
-    ladder: tuple[Rung, ...] = DEFAULT_LADDER,
-    settings: TranscodeOptions | None = None,
-    *,
-    segment_s: float = DEFAULT_SEGMENT_S,
-    gop_s: float = DEFAULT_GOP_S,
-    segments_per_task: int = 1,
-    make_mp4: bool = True,
-    timeout_s: float | None = None,
-) -> HlsOutput:
-    """The segment-parallel path run locally: every task in its own ffmpeg process, one after
-    another (what Lambda workers do concurrently), then the assembler."""
-    settings = settings or TranscodeOptions()
-    plan = plan_hls(info, ladder, settings, segment_s=segment_s, gop_s=gop_s)
-    tasks = plan.tasks(segments_per_task)
-    return _package(source, Path(out_dir), plan, tasks, settings, make_mp4, timeout_s)

@@ -14,7 +14,9 @@ Bitrates cap a CRF encode (`-crf` + `-maxrate`/`-bufsize`): simple content costs
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from media_core.domain.errors import MediaRejected
 from media_core.engines.av.probe import MediaInfo
@@ -175,9 +177,24 @@ def choose_renditions(info: MediaInfo, ladder: tuple[Rung, ...] = DEFAULT_LADDER
     return tuple(out)
 
 
-def mp4_rendition(renditions: tuple[Rendition, ...]) -> Rendition:
-    """The rendition the progressive MP4 is made from: the largest whose short side is <= 1080."""
-    fitting = [r for r in renditions if r.short_side <= MP4_MAX_SHORT]
+class Sized(Protocol):
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
+
+
+SizedT = TypeVar("SizedT", bound=Sized)
+
+
+def _short_side(r: Sized) -> int:
+    return min(r.width, r.height)
+
+
+def mp4_rendition(renditions: Sequence[SizedT]) -> SizedT:
+    """The rendition the progressive MP4 is made from: the largest whose short side is <= 1080
+    (planned renditions, or the assembled variants that describe them)."""
+    fitting = [r for r in renditions if _short_side(r) <= MP4_MAX_SHORT]
     if fitting:
-        return max(fitting, key=lambda r: r.short_side)
-    return min(renditions, key=lambda r: r.short_side)
+        return max(fitting, key=_short_side)
+    return min(renditions, key=_short_side)

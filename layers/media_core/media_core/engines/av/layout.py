@@ -15,6 +15,9 @@ Every URI inside a playlist is relative, so the tree can be moved or served from
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +79,19 @@ class Layout:
     @property
     def work(self) -> Path:
         return self.root / WORK_DIR
+
+    @contextlib.contextmanager
+    def scratch(self, name: str) -> Iterator[Path]:
+        """The directory `work/{name}` for one step's scratch files, removed on exit (also on
+        failure), and `work/` with it once no other step uses it."""
+        directory = self.work / name
+        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            yield directory
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                self.work.rmdir()
 
 
 def content_type(path: Path) -> str:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from media_core.domain.errors import MediaRejected
 from media_core.engines.av import runner
@@ -145,6 +146,19 @@ def probe(
 ) -> MediaInfo:
     """Probe `source` (local path or http(s) URL). Raises MediaRejected for non-media input."""
     return parse_probe(run_ffprobe(source, demuxers, timeout_s=timeout_s))
+
+
+def produced(demuxer: str, stream: Literal["audio", "video"]) -> Callable[[Path], MediaInfo]:
+    """A `runner.run_to_file` check: probe the file ffmpeg wrote (as `demuxer`) and reject it
+    (MediaRejected) when it holds no `stream`; its MediaInfo is what run_to_file returns."""
+
+    def check(path: Path) -> MediaInfo:
+        info = probe(str(path), (demuxer,))
+        if (info.audio if stream == "audio" else info.video) is None:
+            raise MediaRejected(f"transcoding produced no {stream}")
+        return info
+
+    return check
 
 
 def parse_probe(data: dict[str, Any]) -> MediaInfo:

@@ -181,8 +181,19 @@ def run_to_file(
     return checked
 
 
+def ffmpeg_head() -> list[str]:
+    """The ffmpeg binary and the global options every command starts with (quiet, no prompt,
+    overwrite): they go first, since ffmpeg >= 7 ignores trailing options."""
+    return [str(find_binaries().ffmpeg), "-hide_banner", "-nostdin", "-v", "error", "-y"]
+
+
+def partial_path(out_path: Path) -> Path:
+    """The hidden name a file is written under before `run_to_file` moves it to `out_path`."""
+    return out_path.with_name(f".{out_path.name}.partial")
+
+
 def compile_ffmpeg(node: Any) -> list[str]:
-    """Argument list for an ffmpeg-python output node, with our global options in front (ffmpeg-python
+    """Argument list for an ffmpeg-python output node, with `ffmpeg_head()` in front (ffmpeg-python
     appends `global_args`/`-y` after the output, where ffmpeg >= 7 ignores trailing options)."""
     compiled: list[str] = node.compile(cmd="ffmpeg")
-    return [str(find_binaries().ffmpeg), "-hide_banner", "-nostdin", "-v", "error", "-y", *compiled[1:]]
+    return [*ffmpeg_head(), *compiled[1:]]

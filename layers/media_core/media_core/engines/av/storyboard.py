@@ -19,7 +19,6 @@ from PIL import Image
 
 from media_core.domain.errors import MediaRejected
 from media_core.engines.av import runner
-from media_core.engines.av.binaries import find_binaries
 from media_core.engines.av.layout import SPRITE_NAME, STORYBOARD_DIR, VTT_NAME
 
 TILE_WIDTH = 160
@@ -83,7 +82,7 @@ def plan_storyboard(
 def storyboard_command(
     source: str, plan: StoryboardPlan, out: Path, *, keyframes_only: bool = False
 ) -> list[str]:
-    args = [str(find_binaries().ffmpeg), "-hide_banner", "-nostdin", "-v", "error", "-y"]
+    args = runner.ffmpeg_head()
     if keyframes_only:
         args += ["-skip_frame", "nokey"]
     args += [*runner.input_args(source, runner.VIDEO_DEMUXERS), "-i", source, "-map", "0:v:0", "-an", "-sn"]

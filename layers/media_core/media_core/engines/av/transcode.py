@@ -31,7 +31,7 @@ from media_core.domain.errors import MediaRejected
 from media_core.engines.av import runner
 from media_core.engines.av.limits import TranscodeOptions
 from media_core.engines.av.poster import fit_within
-from media_core.engines.av.probe import MediaInfo, probe
+from media_core.engines.av.probe import MediaInfo, produced
 
 CONTENT_TYPE_MP4 = "video/mp4"
 COPY_VIDEO_PROFILES = frozenset({"Baseline", "Constrained Baseline", "Main", "High"})
@@ -156,21 +156,15 @@ def transcode_video(
     settings = settings or TranscodeOptions()
     plan = plan or plan_transcode(info, settings)
     out_path = Path(out_path)
-    partial = out_path.with_name(f".{out_path.name}.partial")
+    partial = runner.partial_path(out_path)
     args = transcode_command(source, partial, info, settings, plan)
-
-    def produced_video(path: Path) -> MediaInfo:
-        out = probe(str(path), ("mov",))
-        if out.video is None:
-            raise MediaRejected("transcoding produced no video")
-        return out
 
     started = time.perf_counter()
     out_info = runner.run_to_file(
         args,
         partial,
         out_path,
-        produced_video,
+        produced("mov", "video"),
         source=source,
         demuxers=runner.VIDEO_DEMUXERS,
         timeout_s=timeout_s,

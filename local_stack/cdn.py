@@ -3,9 +3,14 @@
 - `/cdn/t/{media_id}/{options}/{signature}`: Accept normalised as the CloudFront Function does
   (cloudfront/normalize_accept.js; media_core.domain.transform.normalize_accept is its mirror),
   then the Transform function in-process with a function-URL event, its response as is.
+- `/cdn/public/{media_id}/{copy}/{file}`: a published copy (services/publication.py), unsigned,
+  as the `/public/*` behaviour serves it; anything else spelled under `public/` (dot segments,
+  encoded slashes or backslashes, another shape) is refused with 400 before the bucket is read.
 - `/cdn/{key}`: an object of the media bucket, only with a valid CloudFront signed URL (canned
   policy, RSA-SHA1, the key pair generated here), as the distribution's trusted key group
-  demands; `Cache-Control` and `ETag` from the object, like S3 behind CloudFront.
+  demands; `Cache-Control` and `ETag` from the object, like S3 behind CloudFront. With
+  `signed=False` (a deployment without a key pair) every such request is refused, as the
+  template's CloudFront Function on the default behaviour does (cloudfront/deny_unsigned.js).
 
 Secrets are created in the emulator (the CloudFront private key PEM, the transformation HMAC
 keys) and a distribution in moto's CloudFront, so the functions read and call the same AWS APIs
@@ -41,6 +46,8 @@ PREFIX = "/cdn"
 TRANSFORM_FUNCTION = "TransformFunction"
 KEY_PAIR_ID = "KLOCALCDNKEY01"
 LOCAL_DOMAIN = "local-cdn.invalid"  # the host name custom policies are matched against
+# public/{media_id}/{run_id}-{token}/{variant}.{ext}, the only shape a published copy has
+_PUBLIC_KEY = re.compile(r"^public/[0-9a-f]{32}/[A-Za-z0-9_-]{1,64}/[A-Za-z0-9_-]{1,64}\.[a-z0-9]{1,8}$")
 SECURITY_HEADERS = {
     "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
     "X-Content-Type-Options": "nosniff",
@@ -66,6 +73,8 @@ class LocalCdn:
         self.origins: list[str] = []
         self.distribution_id = ""
         self._transform: LocalFunction | None = None
+        # False: as deployed without a key pair (the default behaviour refuses every request).
+        self.signed = True
         self._s3: Any = None  # built once: a boto3 client costs ~100 ms
 
     # ------------------------------------------------------------------ set-up
@@ -141,6 +150,8 @@ class LocalCdn:
             return self._finish(405, [("Allow", "GET, HEAD")], b"method not allowed\n", lowered)
         if raw_path.startswith("/t/"):
             status, out, body = self._transform_request(method, unquote(raw_path), lowered, client_ip)
+        elif raw_path.startswith("/public/"):
+            status, out, body = self._published(method, raw_path)
         else:
             status, out, body = self._object(method, raw_path, split.query)
         return self._finish(status, out, body, lowered)
@@ -237,11 +248,26 @@ class LocalCdn:
             return "Access denied: the signed URL has expired"
         return None
 
+    def _published(self, method: str, raw_path: str) -> Answer:
+        """`/public/*`: no signature, but only a key of the published copies' shape; encoded
+        separators and dot segments never reach the bucket (no way out of `public/`)."""
+        lowered = raw_path.lower()
+        if any(trick in lowered for trick in ("%2f", "%5c", "%2e", "\\")):
+            return 400, [("Content-Type", "text/plain")], b"malformed public path\n"
+        key = unquote(raw_path).lstrip("/")
+        if not _PUBLIC_KEY.match(key):
+            return 400, [("Content-Type", "text/plain")], b"malformed public path\n"
+        return self._read(method, key)
+
     def _object(self, method: str, raw_path: str, query: str) -> Answer:
+        if not self.signed:
+            return self._refuse("private media needs a signed URL")
         refused = self.verify(raw_path, query)
         if refused is not None:
             return self._refuse(refused)
-        key = unquote(raw_path).lstrip("/")
+        return self._read(method, unquote(raw_path).lstrip("/"))
+
+    def _read(self, method: str, key: str) -> Answer:
         if self._s3 is None:
             self._s3 = self._emulator.client("s3")
         try:

@@ -93,8 +93,9 @@ def list_media(
 @router.get(
     "/media/<media_id>",
     summary="One media record with variant URLs",
-    description="Private media: short-lived presigned URLs. Public media: stable URLs under "
-    "PUBLIC_MEDIA_BASE_URL when one is set.",
+    description="Variant URLs are identical within a time window (CloudFront signed, or S3 "
+    "presigned without a key pair or a CDN). Published public media: stable unsigned URLs under "
+    "the CDN's /public/ path.",
     responses={**ok_response(MediaView, "The record"), **documented_errors(401, 404, 422)},
 )
 @tracer.capture_method

@@ -1,7 +1,9 @@
 """The CDN section of template.yaml (docs/delivery.md): the bucket stays private behind Origin
-Access Control and admits the distribution only, TLS only, signed URLs for private paths, the
-Transform function's URL is IAM-authenticated, and EnableCdn=false removes all of it (the
-Conditions evaluated by the local stack's resolver, as CloudFormation would)."""
+Access Control and admits the distribution only, TLS only, signed URLs for private paths (or, with
+no key pair, none of them served at all), published copies under `/public/*` unsigned, the
+Transform function's URL is IAM-authenticated, the publishing functions' IAM is scoped to
+`public/*`, and EnableCdn=false removes all of it (the Conditions and the Rule evaluated by the
+local stack's resolver, as CloudFormation would)."""
 
 from __future__ import annotations
 
@@ -22,8 +24,23 @@ DISTRIBUTION = RESOURCES["MediaDistribution"]["Properties"]["DistributionConfig"
 CDN_RESOURCES = sorted(
     lid
     for lid, r in RESOURCES.items()
-    if r["Type"].startswith(("AWS::CloudFront::", "AWS::SecretsManager::")) or lid.startswith("Transform")
+    if r["Type"].startswith(("AWS::CloudFront::", "AWS::SecretsManager::", "AWS::IAM::ManagedPolicy"))
+    or lid.startswith("Transform")
 )
+KEY_PAIR = {
+    "CdnPublicKeyPem": "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----",
+    "CdnPrivateKeySecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:media-cdn-key",
+}
+WITH_A_KEY_PAIR_ONLY = ("CdnKeyGroup", "CdnPublicKey")
+WITHOUT_A_KEY_PAIR_ONLY = ("DenyUnsignedFunction",)
+PUBLISHERS = {
+    "AvFunction",
+    "CleanupFunction",
+    "DocumentFunction",
+    "ImageFunction",
+    "ManageFunction",
+    "TranscodeAssembleFunction",
+}
 
 
 def props(lid: str) -> dict[str, Any]:
@@ -66,7 +83,11 @@ def test_the_bucket_policy_admits_this_distribution_only_and_the_bucket_stays_pr
     (allow,) = allows
     assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert allow["Action"] == "s3:GetObject"
-    assert allow["Resource"] == {"Fn::Sub": "${MediaBucket.Arn}/media/*"}
+    # The variants (signed or refused at the edge) and the published copies: nothing else
+    assert allow["Resource"] == [
+        {"Fn::Sub": "${MediaBucket.Arn}/media/*"},
+        {"Fn::Sub": "${MediaBucket.Arn}/public/*"},
+    ]
     source = allow["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
     assert source.endswith(":distribution/${MediaDistribution}")
     assert all(props("MediaBucket")["PublicAccessBlockConfiguration"].values())
@@ -87,11 +108,99 @@ def test_tls_only_http2_and_http3_and_compression():
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
-def test_private_paths_need_a_signed_url_and_transformations_go_to_the_function():
-    default = DISTRIBUTION["DefaultCacheBehavior"]
+def resolved_default(**params: str) -> dict[str, Any]:
+    chosen = resolver(**params)
+    behaviour: dict[str, Any] = chosen.resolve(DISTRIBUTION["DefaultCacheBehavior"])
+    return behaviour
+
+
+def test_with_a_key_pair_private_paths_need_a_signed_url():
+    default = resolved_default(**KEY_PAIR)
     assert default["TargetOriginId"] == "media-bucket"
-    assert default["TrustedKeyGroups"] == [{"Ref": "CdnKeyGroup"}]
+    assert default["TrustedKeyGroups"] == ["media-test-CdnKeyGroup"]
+    assert "FunctionAssociations" not in default
     assert props("CdnKeyGroup")["KeyGroupConfig"]["Items"] == [{"Ref": "CdnPublicKey"}]
+    signed = resolver(**KEY_PAIR)
+    assert all(signed.enabled(lid) for lid in WITH_A_KEY_PAIR_ONLY)
+    assert not any(signed.enabled(lid) for lid in WITHOUT_A_KEY_PAIR_ONLY)
+
+
+def test_without_a_key_pair_the_default_behaviour_refuses_everything():
+    # The default deployment: no key pair. Nothing would check a signature on media/*, so a
+    # CloudFront Function answers 403 to every request of that behaviour (private objects are
+    # never reachable unsigned); the key group does not exist
+    default = resolved_default()
+    assert "TrustedKeyGroups" not in default
+    assert default["FunctionAssociations"] == [
+        {"EventType": "viewer-request", "FunctionARN": "media-test-DenyUnsignedFunction.FunctionARN"}
+    ]
+    unsigned = resolver()
+    assert unsigned.enabled("DenyUnsignedFunction") and unsigned.enabled("MediaDistribution")
+    assert not any(unsigned.enabled(lid) for lid in WITH_A_KEY_PAIR_ONLY)
+    function = props("DenyUnsignedFunction")
+    assert function["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0"
+    source = (ROOT / "cloudfront" / "deny_unsigned.js").read_text(encoding="utf-8")
+    assert function["FunctionCode"] == source
+    assert "statusCode: 403" in source and "request" not in source.split("function handler", 1)[1]
+    # And the functions get no key: private media falls back to windowed S3 presigned URLs
+    for lid in ("QueryFunction", "TransformFunction"):
+        env = unsigned.resolve(unsigned.properties(lid))["Environment"]["Variables"]
+        assert env["CDN_KEY_PAIR_ID"] == "" and env["CDN_PRIVATE_KEY_SECRET_ARN"] == ""
+        policies = json.dumps(unsigned.resolve(unsigned.properties(lid))["Policies"])
+        assert "media-cdn-key" not in policies and '""' not in policies
+
+
+def test_published_copies_are_served_unsigned_under_public_only():
+    (public,) = [b for b in DISTRIBUTION["CacheBehaviors"] if b["PathPattern"] == "/public/*"]
+    assert public["TargetOriginId"] == "media-bucket"
+    assert "TrustedKeyGroups" not in public and "FunctionAssociations" not in public
+    assert public["CachePolicyId"] == "658327ea-f89d-4fab-a63d-7e88639e58f6"  # Managed-CachingOptimized
+    assert public["ResponseHeadersPolicyId"] == {"Ref": "MediaResponseHeadersPolicy"}
+    assert (public["ViewerProtocolPolicy"], public["Compress"]) == ("https-only", True)
+    # The only behaviours: /public/* and /t/* besides the default (which is signed or refused)
+    assert sorted(b["PathPattern"] for b in DISTRIBUTION["CacheBehaviors"]) == ["/public/*", "/t/*"]
+
+
+def test_the_publishing_functions_iam_is_scoped_to_the_public_prefix():
+    statements = {s["Sid"]: s for s in props("PublicCopiesPolicy")["PolicyDocument"]["Statement"]}
+    bucket = "arn:${AWS::Partition}:s3:::${MediaBucket}"
+    assert statements["WritePublicCopies"]["Action"] == ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    assert statements["WritePublicCopies"]["Resource"] == {"Fn::Sub": f"{bucket}/public/*"}
+    # media/* only as the copy source: read, never written or deleted by this policy
+    assert statements["ReadVariantsToCopy"]["Action"] == ["s3:GetObject"]
+    assert statements["ReadVariantsToCopy"]["Resource"] == {"Fn::Sub": f"{bucket}/media/*"}
+    listing = statements["ListPublicCopies"]
+    assert listing["Action"] == ["s3:ListBucket"] and listing["Resource"] == {"Fn::Sub": bucket}
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": "public/*"}}
+    invalidation = statements["InvalidateMedia"]
+    assert invalidation["Action"] == ["cloudfront:CreateInvalidation"]
+    assert invalidation["Resource"]["Fn::Sub"].endswith(":distribution/${MediaDistribution}")
+    assert set(statements) == {
+        "WritePublicCopies",
+        "ReadVariantsToCopy",
+        "ListPublicCopies",
+        "InvalidateMedia",
+    }
+    # Exactly the functions that publish carry it (with the CDN only), and know the distribution
+    carriers = {
+        lid
+        for lid, r in RESOURCES.items()
+        if r["Type"] == "AWS::Serverless::Function"
+        and {"Fn::If": ["CdnEnabled", {"Ref": "PublicCopiesPolicy"}, {"Ref": "AWS::NoValue"}]}
+        in r["Properties"].get("Policies", [])
+    }
+    assert carriers == PUBLISHERS
+    on = resolver()
+    for lid in PUBLISHERS:
+        env = on.resolve(on.properties(lid))["Environment"]["Variables"]
+        assert env["CDN_DISTRIBUTION_ID"] == "media-test-MediaDistribution", lid
+    # And no function's own statements touch public/ (the shared policy is the one place)
+    for lid, r in RESOURCES.items():
+        if r["Type"] == "AWS::Serverless::Function":
+            assert "public/" not in json.dumps(r["Properties"].get("Policies", [])), lid
+
+
+def test_transformations_go_to_the_function():
     assert props("CdnPublicKey")["PublicKeyConfig"]["EncodedKey"] == {"Ref": "CdnPublicKeyPem"}
     (transform,) = [b for b in DISTRIBUTION["CacheBehaviors"] if b["PathPattern"] == "/t/*"]
     assert transform["TargetOriginId"] == "transform"
@@ -146,17 +255,32 @@ def test_security_headers_and_cors_for_the_allowed_origins():
     assert all(b["ResponseHeadersPolicyId"] == {"Ref": "MediaResponseHeadersPolicy"} for b in behaviours())
 
 
-def test_enabling_the_cdn_demands_a_key_pair():
-    rule = TEMPLATE["Rules"]["CdnNeedsAKeyPair"]
-    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "EnableCdn"}, "true"]}
-    asserted = json.dumps(rule["Assertions"])
-    assert "CdnPublicKeyPem" in asserted and "CdnPrivateKeySecretArn" in asserted
+@pytest.mark.parametrize(
+    ("given", "accepted"),
+    [
+        ({}, True),  # the default deploy: no key pair
+        (KEY_PAIR, True),
+        ({"CdnPublicKeyPem": KEY_PAIR["CdnPublicKeyPem"]}, False),
+        ({"CdnPrivateKeySecretArn": KEY_PAIR["CdnPrivateKeySecretArn"]}, False),
+        ({"EnableCdn": "false", "CdnPublicKeyPem": KEY_PAIR["CdnPublicKeyPem"]}, False),
+    ],
+    ids=["neither", "both", "public-key-only", "secret-only", "half-a-pair-without-cdn"],
+)
+def test_the_key_pair_rule_wants_both_parameters_or_neither(given: dict[str, str], accepted: bool):
+    rules = TEMPLATE["Rules"]
+    assert "CdnNeedsAKeyPair" not in rules  # a default `sam deploy` needs no key pair
+    rule = rules["CdnKeyPairIsWhole"]
+    assert "RuleCondition" not in rule
+    chosen = resolver(**given)
+    assert all(chosen.resolve(a["Assert"]) for a in rule["Assertions"]) is accepted
 
 
 @pytest.mark.parametrize("lid", CDN_RESOURCES)
 def test_enable_cdn_false_removes_every_delivery_resource(lid: str):
-    assert resolver(EnableCdn="true").enabled(lid)
+    on = resolver(EnableCdn="true", **KEY_PAIR) if lid in WITH_A_KEY_PAIR_ONLY else resolver(EnableCdn="true")
+    assert on.enabled(lid)
     assert not resolver(EnableCdn="false").enabled(lid)
+    assert not resolver(EnableCdn="false", **KEY_PAIR).enabled(lid)
 
 
 def test_enable_cdn_false_falls_back_to_presigned_urls_everywhere():

@@ -55,6 +55,7 @@ from media_core.domain.models import (
 from media_core.domain.paging import MediaFilter, Page, Position
 from media_core.domain.similarity import hamming, hash_bands
 from media_core.domain.transfers import (
+    ListedObject,
     ObjectInfo,
     PartUrl,
     PostPolicy,
@@ -523,6 +524,7 @@ class StoredObject:
     version_id: str | None
     tags: dict[str, str] = field(default_factory=dict)
     cache_control: str | None = None
+    last_modified: datetime = field(default_factory=utc_now)
 
 
 @dataclass
@@ -790,7 +792,14 @@ class FakeObjectStorage:
         )
 
     def copy(
-        self, bucket: str, key: str, to_bucket: str, to_key: str, *, if_match: str | None = None
+        self,
+        bucket: str,
+        key: str,
+        to_bucket: str,
+        to_key: str,
+        *,
+        if_match: str | None = None,
+        tag_claimed: bool = True,
     ) -> ObjectInfo:
         self.faults.check("copy")
         source = self.objects.get((bucket, key))
@@ -798,8 +807,13 @@ class FakeObjectStorage:
             raise StorageError("NoSuchKey", "NoSuchKey")
         if if_match is not None and source.etag != if_match:
             raise StorageError("PreconditionFailed", f"{key} is not the version that was claimed")
-        stored = self._write(
-            to_bucket, to_key, source.data, content_type=source.content_type, tags={"media-state": "claimed"}
+        stored = self._write(  # S3's CopyObject keeps the metadata (MetadataDirective COPY)
+            to_bucket,
+            to_key,
+            source.data,
+            content_type=source.content_type,
+            tags={"media-state": "claimed"} if tag_claimed else dict(source.tags),
+            cache_control=source.cache_control,
         )
         return ObjectInfo(len(stored.data), stored.etag, stored.content_type, stored.version_id)
 
@@ -823,6 +837,12 @@ class FakeObjectStorage:
             del self.objects[(bucket, key)]
             self.journal.add("store", "delete", f"{bucket}/{key}")
         return len(keys)
+
+    def list_objects(self, bucket: str, prefix: str) -> Iterator[ListedObject]:
+        self.faults.check("list_objects")
+        found = sorted((k, o) for (b, k), o in self.objects.items() if b == bucket and k.startswith(prefix))
+        for key, stored in found:
+            yield ListedObject(key, len(stored.data), stored.last_modified)
 
     # ------------------------------------------------------------------ for tests
     def keys(self, bucket: str, prefix: str = "") -> list[str]:

@@ -16,6 +16,7 @@ from media_core.domain.events import Announce, DetailType, PendingEvent
 from media_core.domain.models import MediaRecord, Moderation, Status
 from media_core.domain.paging import MediaFilter, Page, Position
 from media_core.domain.transfers import (
+    ListedObject,
     ObjectInfo,
     PartUrl,
     PostPolicy,
@@ -77,11 +78,19 @@ class ObjectStorage(Protocol):
     def put(self, bucket: str, key: str, data: bytes, *, content_type: str) -> None: ...
     def upload_file(self, bucket: str, key: str, fileobj: BinaryIO, *, content_type: str) -> None: ...
     def copy(
-        self, bucket: str, key: str, to_bucket: str, to_key: str, *, if_match: str | None = None
+        self,
+        bucket: str,
+        key: str,
+        to_bucket: str,
+        to_key: str,
+        *,
+        if_match: str | None = None,
+        tag_claimed: bool = True,
     ) -> ObjectInfo: ...
     def mark_claimed(self, bucket: str, key: str) -> None: ...
     def delete_keys(self, bucket: str, keys: Sequence[str]) -> None: ...
     def delete_prefix(self, bucket: str, prefix: str) -> int: ...
+    def list_objects(self, bucket: str, prefix: str) -> Iterator[ListedObject]: ...
 
 
 class AuditTrail(Protocol):

@@ -382,18 +382,9 @@ reaper_settings = _cached(ReaperSettings)
 HTTP_BASE = r"^(https?://[^\s?#]+)?$"
 
 
-class PublicMediaBase(Settings):
-    # Stable URLs for public media (e.g. a CloudFront distribution in front of the media bucket):
-    # `{base}/{variant key}`. Empty: public media gets presigned URLs too.
-    public_media_base_url: str = setting("", pattern=HTTP_BASE)
-
-    @property
-    def public_base(self) -> str | None:
-        return self.public_media_base_url.rstrip("/") or None
-
-
-class QuerySettings(CommonSettings, PublicMediaBase):
-    """The query API's."""
+class QuerySettings(CommonSettings):
+    """The query API's (its delivery settings are DeliverySettings: published copies of public
+    media are served unsigned under the CDN's `/public/*`, docs/delivery.md)."""
 
 
 query_settings = _cached(QuerySettings)
@@ -430,10 +421,9 @@ class CleanupSettings(DeletionSettings):
 cleanup_settings = _cached(CleanupSettings)
 
 
-class DeliverySettings(CommonSettings, PublicMediaBase, SourceImageCaps):
+class DeliverySettings(CommonSettings, SourceImageCaps):
     """The CDN (docs/delivery.md): signed CloudFront URLs, stable within a window, and signed
-    on-demand transformations. `cdn_base_url` empty: no distribution, windowed S3 presigned URLs.
-    Public media: stable unsigned URLs under `public_media_base_url` (the query API's)."""
+    on-demand transformations. `cdn_base_url` empty: no distribution, windowed S3 presigned URLs."""
 
     # https://dxxxx.cloudfront.net or the custom domain (locally: the gateway's /cdn).
     cdn_base_url: str = setting("", pattern=HTTP_BASE)

@@ -21,6 +21,7 @@ from media_core.dal.clients import (
 )
 from media_core.settings import (
     CommonSettings,
+    ModerationMode,
     cleanup_settings,
     common_settings,
     delivery_settings,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from media_core.services.deletion import MediaDeleter
     from media_core.services.management import MediaManagement
     from media_core.services.outbox_relay import OutboxRelay
+    from media_core.services.publication import Publication
     from media_core.services.queries import MediaQueries
     from media_core.services.reaper import Reaper
     from media_core.services.transforms import TransformService
@@ -130,7 +132,12 @@ def processing_pipeline() -> ProcessingPipeline:
 
     settings = processor_settings()
     return ProcessingPipeline(
-        media_repository(settings.table_name), object_store(), settings, outbox_relay(), audit_log()
+        media_repository(settings.table_name),
+        object_store(),
+        settings,
+        outbox_relay(),
+        audit_log(),
+        on_settled=publication().reconcile,
     )
 
 
@@ -169,6 +176,7 @@ def media_management() -> MediaManagement:
         _deleter(settings, settings.image_duplicate_distance),
         WorkQueue(sqs_client()),
         settings,
+        publication(),
     )
 
 
@@ -182,6 +190,7 @@ def cleanup_job() -> Cleanup:
         StatusIndex(dynamodb_table(settings.table_name)),
         _deleter(settings, settings.image_duplicate_distance),
         settings,
+        publication(),
     )
 
 
@@ -241,7 +250,7 @@ def delivery_urls() -> DeliveryUrls:
     return DeliveryUrls(
         presigner,
         cloudfront=signer,
-        public_base=settings.public_base,
+        public_base=settings.cdn_base,  # published copies: `{cdn}/public/...`, unsigned
         ttl_seconds=settings.download_url_ttl_seconds,
     )
 
@@ -298,3 +307,19 @@ def transform_service() -> TransformService:
         else delivery_urls()
     )
     return TransformService(media_repository(settings.table_name), object_store(), urls, settings, keys)
+
+
+@cache
+def publication() -> Publication:
+    """Published copies of public media under the CDN's `/public/*` (none without a distribution)."""
+    from media_core.services.publication import Publication
+
+    settings = delivery_settings()
+    return Publication(
+        media_repository(settings.table_name),
+        object_store(),
+        cdn_invalidator(),
+        settings.media_bucket,
+        post_moderation=settings.moderation_mode == ModerationMode.POST,
+        enabled=bool(settings.cdn_distribution_id),
+    )

@@ -97,7 +97,7 @@ def test_every_broken_rule_is_named_in_one_error():
 @pytest.mark.parametrize(
     ("name", "value"),
     [
-        ("PUBLIC_MEDIA_BASE_URL", "ftp://cdn.example"),
+        ("CDN_BASE_URL", "ftp://cdn.example"),
         ("TRANSFORM_WIDTHS", "320,wide"),
         ("TRANSFORM_MAX_INLINE_BYTES", "4500001"),
         ("URL_WINDOW_SECONDS", "0"),
@@ -134,7 +134,6 @@ def test_derived_values():
         {**BUCKETS, "CDN_BASE_URL": "https://cdn.example/", "TRANSFORM_WIDTHS": "640,320,640"}
     )
     assert delivery.cdn_base == "https://cdn.example"
-    assert delivery.public_base is None
     assert delivery.widths == (320, 640)
     manage = ManageSettings.from_env(
         {**BUCKETS, "IMAGE_QUEUE_URL": "q-image", "AV_QUEUE_URL": "q-av", "DOCUMENT_QUEUE_URL": "q-doc"}

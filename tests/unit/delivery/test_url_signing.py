@@ -273,10 +273,13 @@ def test_delivery_urls_pick_public_cloudfront_or_s3(moto: Emulator, rsa_key: rsa
     s3 = moto_presigner(moto, [T0])
     cdn = cf_signer(rsa_key)
     urls = DeliveryUrls(s3, cloudfront=cdn, public_base="https://d111.cloudfront.net", ttl_seconds=600)
-    # Public media: plain URL under the distribution
-    assert urls.object_url(UrlTarget(BUCKET, KEY), public=True, now=T0) == public_url(
-        "https://d111.cloudfront.net", KEY
+    # A published copy of public media: plain URL under the distribution's /public/ path
+    published = "public/" + "a" * 32 + "/run1-tok/small.jpg"
+    assert urls.object_url(UrlTarget(BUCKET, published), public=True, now=T0) == public_url(
+        "https://d111.cloudfront.net", published
     )
+    # Any other key stays signed, even when called as public (only /public/* is unsigned)
+    assert "Key-Pair-Id=" in urls.object_url(UrlTarget(BUCKET, KEY), public=True, now=T0)
     # Private media: CloudFront signed
     assert "Key-Pair-Id=" in urls.object_url(UrlTarget(BUCKET, KEY), now=T0)
     # Downloads (Content-Disposition) and no CDN: the windowed S3 URL

@@ -3,13 +3,14 @@ Uses boto3's own presigning and multipart; knows nothing of records."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 
 from media_core.domain.transfers import (
+    ListedObject,
     ObjectInfo,
     PartUrl,
     PostPolicy,
@@ -120,11 +121,21 @@ class ObjectStore:
                 raise
 
     def copy(
-        self, bucket: str, key: str, to_bucket: str, to_key: str, *, if_match: str | None = None
+        self,
+        bucket: str,
+        key: str,
+        to_bucket: str,
+        to_key: str,
+        *,
+        if_match: str | None = None,
+        tag_claimed: bool = True,
     ) -> ObjectInfo:
-        """Server-side copy (managed: multipart above 5 GB). `if_match`: only the object whose
-        ETag is this one (else StorageError PreconditionFailed): the bytes a claim was made for."""
-        extra: dict[str, Any] = {"TaggingDirective": "REPLACE", "Tagging": "media-state=claimed"}
+        """Server-side copy (managed: multipart above 5 GB), Content-Type and Cache-Control kept.
+        `if_match`: only the object whose ETag is this one (else StorageError PreconditionFailed):
+        the bytes a claim was made for. `tag_claimed`: the copy is tagged claimed (originals)."""
+        extra: dict[str, Any] = (
+            {"TaggingDirective": "REPLACE", "Tagging": "media-state=claimed"} if tag_claimed else {}
+        )
         if if_match is not None:
             extra["CopySourceIfMatch"] = f'"{if_match}"'
         try:
@@ -198,6 +209,13 @@ class ObjectStore:
                 self._s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
                 deleted += len(keys)
         return deleted
+
+    def list_objects(self, bucket: str, prefix: str) -> Iterator[ListedObject]:
+        """Every object under `prefix`, in key order (ListObjectsV2: 1,000 per request)."""
+        paginator = self._s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            for obj in page.get("Contents", []):
+                yield ListedObject(obj["Key"], obj["Size"], obj["LastModified"])
 
 
 def get_params(target: UrlTarget) -> dict[str, Any]:

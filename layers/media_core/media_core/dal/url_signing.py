@@ -7,7 +7,8 @@ cache ever hits. Here every URL depends only on the window a call falls in:
   RSA-SHA1 by `cryptography`); the expiry is rounded UP to the end of a window.
 - `WindowedS3Presigner`: S3 presigned GETs (no CDN configured) signed as if at the START of the
   window: the same query parameters, so the same signature.
-- `public_url`: public media, stable unsigned URLs under the distribution's domain.
+- `public_url`: published copies of public media (`public/...`), stable unsigned URLs under the
+  distribution's domain (its `/public/*` behaviour trusts no key group).
 
 The price of stability is lifetime: a URL stays valid between `ttl` and `ttl + window` seconds
 after the call that made it (it is valid from the window's start, and one window longer).
@@ -30,6 +31,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from media_core.dal.s3 import get_params
+from media_core.domain.keys import PUBLIC_PREFIX
 from media_core.domain.transfers import UrlTarget
 
 if TYPE_CHECKING:
@@ -284,10 +286,11 @@ class RelativeCloudFrontUrls:
 class DeliveryUrls:
     """The one entry point for the query API: the right stable URL for an object.
 
-    - public media with `public_base` (a distribution in front of the media bucket): unsigned;
-    - else CloudFront signed URLs when `cloudfront` is configured;
-    - else (and for downloads, whose `response-content-disposition` only S3 applies, and for one
-      version of an object) windowed S3 presigned GETs.
+    - a published copy (`public=True` and a key under `public/`) with `public_base` (the
+      distribution): unsigned; only that prefix is served unsigned, so nothing else ever is;
+    - else CloudFront signed URLs when `cloudfront` is configured (a key pair);
+    - else (no key pair, no CDN, downloads, whose `response-content-disposition` only S3
+      applies, and one version of an object) windowed S3 presigned GETs.
     """
 
     def __init__(
@@ -305,7 +308,7 @@ class DeliveryUrls:
 
     def object_url(self, target: UrlTarget, *, public: bool = False, now: float | None = None) -> str:
         plain = target.download_name is None and target.version_id is None  # what only S3 serves
-        if plain and public and self._public_base:
+        if plain and public and self._public_base and target.key.startswith(PUBLIC_PREFIX):
             return public_url(self._public_base, target.key)
         if plain and self._cloudfront is not None:
             return self._cloudfront.object_url(target.key, ttl_seconds=self.ttl_seconds, now=now)

@@ -5,7 +5,10 @@ The rules, in one place:
 - any other authenticated caller sees the *public view* of public media that is `ready` and, under
   pre-moderation (the default), approved; under post-moderation, not rejected. The public view
   has variants only: no original, no owner id, no duplicate links, no GPS, a safe EXIF subset.
-Everything else answers 404 on every route: never the data, never a hint that it exists."""
+Everything else answers 404 on every route: never the data, never a hint that it exists.
+
+What the public view may show is also what gets *published*: copied under `public/` and served
+unsigned by the CDN (media_core.services.publication, docs/delivery.md)."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from typing import Any
 
 from media_core.domain.errors import Forbidden, NotFound, Unauthorized
 from media_core.domain.keys import check_owner
-from media_core.domain.models import MediaRecord, Moderation, Status, Visibility
+from media_core.domain.models import MediaRecord, Moderation, Status, Variant, Visibility
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,41 @@ def publicly_visible(record: MediaRecord, post_moderation: bool = False) -> bool
     if post_moderation:
         return record.moderation != Moderation.REJECTED
     return record.moderation == Moderation.APPROVED
+
+
+# Indexes whose content names sibling objects (the HLS playlists, the storyboard VTT): the API's
+# streaming route signs each URI inside them, so a copy of the index alone would be useless.
+UNPUBLISHED_VARIANTS = frozenset({"hls", "storyboard"})
+
+
+def publishable_variants(record: MediaRecord) -> dict[str, Variant]:
+    """The variants a publication copies under `public/`."""
+    return {name: v for name, v in record.variants.items() if name not in UNPUBLISHED_VARIANTS}
+
+
+def public_copy_key(prefix: str, name: str, variant: Variant) -> str:
+    """`{prefix}{name}.{ext}`: the published copy of one variant."""
+    return f"{prefix}{name}.{variant.key.rsplit('.', 1)[-1]}"
+
+
+def is_published(record: MediaRecord, post_moderation: bool = False) -> bool:
+    """Its published copies may be handed out: the public view may show it, and the copies that
+    exist (the marker, written only after all of them) are of its current run."""
+    copy = record.public_copy
+    return (
+        copy is not None
+        and record.run_id is not None
+        and copy.run_id == record.run_id
+        and publicly_visible(record, post_moderation)
+    )
+
+
+def published_keys(record: MediaRecord, post_moderation: bool = False) -> dict[str, str]:
+    """Variant key -> its published copy's key, for a published record (else empty)."""
+    if not is_published(record, post_moderation) or record.public_copy is None:
+        return {}
+    prefix = record.public_copy.prefix
+    return {v.key: public_copy_key(prefix, name, v) for name, v in publishable_variants(record).items()}
 
 
 def can_view(caller: Caller, record: MediaRecord, post_moderation: bool = False) -> bool:

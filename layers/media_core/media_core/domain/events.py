@@ -27,7 +27,7 @@ class DetailType(StrEnum):
 
 def event_detail(record: MediaRecord, uploads_bucket: str, media_bucket: str) -> dict[str, Any]:
     detail: dict[str, Any] = record.model_dump(
-        mode="json", exclude={"metadata", "upload_id", "run_id", "reprocess_requested"}
+        mode="json", exclude={"metadata", "upload_id", "run_id", "reprocess_requested", "public_copy"}
     )
     detail["buckets"] = {"original": uploads_bucket, "variants": media_bucket}
     detail["variant_keys"] = {name: v.key for name, v in record.variants.items()}

@@ -3,6 +3,7 @@
 uploads bucket:  uploads/{kind}/{owner}/{media_id}/original.{ext}   the inbox a presigned upload writes
                  originals/{owner}/{media_id}/{etag}.{ext}          the pinned copy a processor claimed
 media bucket:    media/{owner}/{media_id}/{run_id}/{variant}.{ext}
+                 public/{media_id}/{run_id}-{token}/{variant}.{ext}  published copies (no owner id)
 
 No upload policy can write under `originals/`: the bytes that were checked, processed and
 moderated are the bytes that are served, whatever is later posted to the inbox key.
@@ -26,6 +27,7 @@ from media_core.domain.models import Kind
 UPLOADS_PREFIX = "uploads/"
 ORIGINALS_PREFIX = "originals/"
 MEDIA_PREFIX = "media/"
+PUBLIC_PREFIX = "public/"
 _OWNER = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 _MEDIA_ID = re.compile(r"^[0-9a-f]{32}$")
 _UPLOAD_KEY = re.compile(
@@ -70,6 +72,15 @@ def variant_key(owner: str, media_id: str, run_id: str, name: str, extension: st
 
 def media_prefix(owner: str, media_id: str) -> str:
     return f"{MEDIA_PREFIX}{owner}/{media_id}/"
+
+
+def public_prefix(media_id: str) -> str:
+    """Every published copy of a record: the CDN serves `/public/*` unsigned."""
+    return f"{PUBLIC_PREFIX}{media_id}/"
+
+
+def public_copy_prefix(media_id: str, run_id: str, token: str) -> str:
+    return f"{public_prefix(media_id)}{run_id}-{token}/"
 
 
 @dataclass(frozen=True)

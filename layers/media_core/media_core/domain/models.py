@@ -93,6 +93,15 @@ class Variant(BaseModel):
     duration: float | None = None
 
 
+class PublicCopy(BaseModel):
+    """The published copies of a record's variants (media_core.services.publication): written
+    only once every copy exists. `prefix` is `public/{media_id}/{run_id}-{token}/`: a fresh
+    token per publication, so no two publications ever write or delete the same objects."""
+
+    run_id: str
+    prefix: str
+
+
 class MediaRecord(BaseModel):
     media_id: str
     owner: str
@@ -119,6 +128,8 @@ class MediaRecord(BaseModel):
     reprocess_requested: str | None = None
     # A deleted record whose objects are not all removed yet: the cleanup job finishes the job.
     purge_pending: bool = False
+    # Set once the variants of `run_id` are copied under `public/` (docs/delivery.md).
+    public_copy: PublicCopy | None = None
     duplicate_of: list[str] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utc_now)
     updated_at: datetime = Field(default_factory=utc_now)

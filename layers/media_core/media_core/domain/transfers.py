@@ -4,6 +4,7 @@ what a download URL is asked for."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,13 @@ class ObjectInfo:
     etag: str
     content_type: str | None
     version_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ListedObject:
+    key: str
+    size: int
+    last_modified: datetime
 
 
 class StorageError(Exception):

@@ -71,6 +71,9 @@ class ProcessingPipeline:
     settings: ProcessorSettings
     relay: OutboxFlush = field(default_factory=_NoRelay)
     audit: AuditTrail | None = None
+    # Called with every record this pipeline settles (ready or failed): the publication of
+    # public media (services.publication.Publication.reconcile, wired in media_core.wiring).
+    on_settled: Callable[[MediaRecord], object] | None = None
 
     def _announce(self, detail_type: DetailType) -> Announce:
         """The event a settling write puts in the outbox, in the same transaction."""
@@ -89,6 +92,8 @@ class ProcessingPipeline:
             )
             self.audit.record(record.media_id, action, f"system:{record.kind.value}-processor", details)
         self.relay.flush()
+        if self.on_settled is not None:
+            self.on_settled(record)
 
     def handle(
         self,

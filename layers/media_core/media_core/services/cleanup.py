@@ -1,6 +1,7 @@
 """The cleanup job: records still `awaiting_upload` after a day (the upload never came) and
 `failed` records after a retention period are deleted with any objects (MediaDeleter). Finds
-them with the ByStatus index (oldest change first): never a Scan."""
+them with the ByStatus index (oldest change first): never a Scan. Then one shard of `public/`
+is swept for published copies no record's marker names (Publication.sweep: its cost is there)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from media_core.domain.audit import SYSTEM_ACTOR
 from media_core.domain.models import Status, utc_now
 from media_core.ports import RecordsByStatus
 from media_core.services.deletion import MediaDeleter
+from media_core.services.publication import Publication
 from media_core.settings import CleanupSettings
 
 
@@ -20,6 +22,7 @@ class CleanupReport:
     never_uploaded: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     purged: list[str] = field(default_factory=list)
+    public_orphans: list[str] = field(default_factory=list)  # removed `public/{id}/{copy}/` prefixes
 
 
 @dataclass
@@ -27,6 +30,7 @@ class Cleanup:
     index: RecordsByStatus
     deleter: MediaDeleter
     settings: CleanupSettings
+    publication: Publication | None = None
 
     def run(self, now: datetime | None = None) -> CleanupReport:
         now = now or utc_now()
@@ -49,4 +53,6 @@ class Cleanup:
                 record, f"{SYSTEM_ACTOR}:cleanup", "deletion resumed"
             ):
                 report.purged.append(record.media_id)
+        if self.publication is not None:
+            report.public_orphans.extend(self.publication.sweep(now).removed)
         return report

@@ -1,7 +1,8 @@
 """Removing media: the record becomes a tombstone (out of every index and the counters, kept
-until the audit retention ends), then the original, every variant and the duplicate-index
-entries go, an audit entry and a "Media Deleted" event follow. Used by the management API and
-by the cleanup job. Deleting again is harmless: the objects' removal is simply repeated."""
+until the audit retention ends), then the original, every variant, its published copies
+(`public/{media_id}/`) and the duplicate-index entries go, an audit entry and a "Media Deleted"
+event follow. Used by the management API and by the cleanup job. Deleting again is harmless: the
+objects' removal is simply repeated."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from aws_lambda_powertools import Logger
 from media_core.domain.audit import AuditAction
 from media_core.domain.errors import InvalidTransition
 from media_core.domain.events import Announcement, DetailType, event_detail
-from media_core.domain.keys import media_prefix, originals_prefix
-from media_core.domain.models import MediaRecord, Status, Visibility, utc_now
+from media_core.domain.keys import media_prefix, originals_prefix, public_prefix
+from media_core.domain.models import MediaRecord, Status, utc_now
 from media_core.ports import (
     AuditTrail,
     DuplicateFinder,
@@ -23,6 +24,7 @@ from media_core.ports import (
     ObjectStorage,
     OutboxFlush,
 )
+from media_core.services.publication import public_paths
 from media_core.settings import CommonSettings
 
 logger = Logger(child=True)
@@ -72,6 +74,7 @@ class MediaDeleter:
             self.settings.uploads_bucket, originals_prefix(record.owner, record.media_id)
         )
         self.store.delete_prefix(self.settings.media_bucket, media_prefix(record.owner, record.media_id))
+        self.store.delete_prefix(self.settings.media_bucket, public_prefix(record.media_id))
         if record.original.sha256:
             phash = record.metadata.get("phash")
             self.duplicates.unregister(
@@ -81,15 +84,15 @@ class MediaDeleter:
                 int(str(phash), 16) if phash else None,
             )
 
-    def invalidate(self, record: MediaRecord) -> None:
+    def invalidate(self, record: MediaRecord, *, published: bool | None = None) -> None:
         """Drop the CDN's cached copies (docs/delivery.md, revocation). Public transformation URLs
-        never expire, so their edge copies must go; signed variant URLs die within TTL + window
-        anyway, public variants are purged too. Best effort: the origin objects are gone already."""
+        never expire, so their edge copies must go; so must the published copies' (`/public/`,
+        unsigned, immutable), when the record had any (`published`; default: its marker). Signed
+        variant URLs die within TTL + window anyway. Best effort: the origin objects are gone."""
         if self.invalidator is None:
             return
-        paths = [f"/t/{record.media_id}/*"]
-        if record.visibility == Visibility.PUBLIC:
-            paths.append("/" + media_prefix(record.owner, record.media_id) + "*")
+        had_copies = record.public_copy is not None if published is None else published
+        paths = [f"/t/{record.media_id}/*", *(public_paths(record.media_id) if had_copies else [])]
         self.invalidator.invalidate(paths)
 
     def delete_if_unchanged(self, record: MediaRecord, actor: str, reason: str) -> bool:

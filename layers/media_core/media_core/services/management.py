@@ -1,6 +1,7 @@
 """Changing media for callers: descriptive fields and the entity's primary item, delete (one or
 a batch), reprocess through the processors' queues, and moderation (admins). Who may do what
-comes from media_core.domain.access: managing is for the owner and admins; anyone else gets 404."""
+comes from media_core.domain.access: managing is for the owner and admins; anyone else gets 404.
+A change of visibility or moderation reconciles the published copies (services.publication)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from media_core.domain.errors import Conflict, InvalidRequest, InvalidTransition
 from media_core.domain.models import EntityRef, MediaRecord, Moderation, Status
 from media_core.ports import AuditTrail, MediaRecords, ObjectStorage, WorkSubmitter
 from media_core.services.deletion import MediaDeleter
+from media_core.services.publication import Publication
 from media_core.settings import ManageSettings
 
 REPROCESSABLE = (Status.READY, Status.FAILED)
@@ -28,6 +30,13 @@ class MediaManagement:
     deleter: MediaDeleter
     queue: WorkSubmitter
     settings: ManageSettings
+    publication: Publication | None = None
+
+    def _reconciled(self, record: MediaRecord) -> MediaRecord:
+        """Published or not as `record` now says (the copies, the marker; see Publication)."""
+        if self.publication is None:
+            return record
+        return self.publication.reconcile(record) or record
 
     def _managed(self, caller: Caller, media_id: str, *, tombstones: bool = False) -> MediaRecord:
         record = self.repository.get(media_id)
@@ -64,9 +73,9 @@ class MediaManagement:
             current = self.repository.primary_of(record.owner, entity.type, entity.id)
             if current is not None and current.media_id != record.media_id:
                 demote = current
-        updated = self.repository.update(record, changes, demote=demote)
-        if record.visibility != updated.visibility:  # made private: its public CDN copies go
-            self.deleter.invalidate(record)
+        updated = self._reconciled(self.repository.update(record, changes, demote=demote))
+        if record.visibility != updated.visibility:  # made private: its public transformations go
+            self.deleter.invalidate(record, published=self.publication is None)
         self.audit.record(media_id, AuditAction.UPDATED, caller.sub, {"fields": sorted(changes)})
         if demote is not None:
             self.audit.record(
@@ -124,8 +133,9 @@ class MediaManagement:
         record = self._managed(caller, media_id)
         status = Moderation(request.status)
         updated = self.repository.update(record, {"moderation": status, "moderation_reason": request.reason})
+        updated = self._reconciled(updated)
         if status == Moderation.REJECTED:
-            self.deleter.invalidate(record)
+            self.deleter.invalidate(record, published=self.publication is None)
         self.audit.record(
             media_id,
             AuditAction.MODERATED,

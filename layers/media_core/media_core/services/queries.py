@@ -28,6 +28,7 @@ from media_core.domain.access import (
     is_manager,
     public_metadata,
     publicly_visible,
+    published_keys,
     require_admin,
     visible_record,
 )
@@ -35,7 +36,7 @@ from media_core.domain.audit import AuditAction
 from media_core.domain.cursor import decode_cursor, encode_cursor
 from media_core.domain.errors import Conflict, NotFound
 from media_core.domain.keys import sanitize_filename
-from media_core.domain.models import Kind, MediaRecord, Moderation, Status, Visibility
+from media_core.domain.models import Kind, MediaRecord, Moderation, Status
 from media_core.domain.paging import MediaFilter, Page, Position
 from media_core.domain.transfers import UrlTarget
 from media_core.domain.transform import SigningKeys, TransformLimits, TransformOptions, transform_url
@@ -71,14 +72,21 @@ class MediaQueries:
         return view
 
     def _url(self, record: MediaRecord, key: str) -> str:
-        base = self.settings.public_base
-        public = record.visibility == Visibility.PUBLIC and record.moderation != Moderation.REJECTED
-        target = UrlTarget(self.settings.media_bucket, key)
-        if self.urls is not None:
-            return self.urls.object_url(target, public=public, now=self.clock())
-        if base and public:
-            return f"{base}/{key}"
-        return self.store.presigned_get(target, expires_in=self.settings.download_url_ttl_seconds)
+        """A published record's copies: `{cdn}/public/...`, unsigned and stable for as long as
+        it stays published; anything else: signed (CloudFront) or presigned (S3), per window."""
+        bucket = self.settings.media_bucket
+        if self.urls is None:
+            return self.store.presigned_get(
+                UrlTarget(bucket, key), expires_in=self.settings.download_url_ttl_seconds
+            )
+        published = (
+            published_keys(record, self._post_moderation).get(key)
+            if self.delivery is not None and self.delivery.cdn_base
+            else None
+        )
+        if published is not None:
+            return self.urls.object_url(UrlTarget(bucket, published), public=True, now=self.clock())
+        return self.urls.object_url(UrlTarget(bucket, key), now=self.clock())
 
     def view(self, record: MediaRecord, caller: Caller | None = None) -> MediaView:
         """The full record for its owner and admins (`caller` None: the owner's own write paths),

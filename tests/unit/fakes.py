@@ -52,7 +52,7 @@ from media_core.domain.models import (
     iso_timestamp,
     utc_now,
 )
-from media_core.domain.paging import MediaFilter, Page, Position
+from media_core.domain.paging import MediaFilter, Page, PageRequest, Position
 from media_core.domain.similarity import hamming, hash_bands
 from media_core.domain.transfers import (
     ListedObject,
@@ -345,9 +345,7 @@ class FakeMediaRecords:
             if item.data["status"] != Status.DELETED.value:
                 yield media_id, item.record()
 
-    def list_owned(
-        self, owner: str, media_filter: MediaFilter, *, page_size: int, after: Position | None
-    ) -> Page:
+    def list_owned(self, owner: str, media_filter: MediaFilter, page: PageRequest) -> Page:
         self.faults.check("list_owned")
         entries = [
             (f"{iso_timestamp(r.created_at)}#{r.media_id}", r) for _, r in self._indexed() if r.owner == owner
@@ -370,31 +368,18 @@ class FakeMediaRecords:
             ("owner_pk", "owner_sk"),
             _owner_partition(owner),
             entries,
-            page_size=page_size,
-            after=after,
-            newest_first=True,
+            page,
             filtered=matches,
         )
 
-    def list_entity(
-        self,
-        owner: str,
-        entity_type: str,
-        entity_id: str,
-        *,
-        page_size: int,
-        after: Position | None,
-        accept: Callable[[MediaRecord], bool] | None = None,
-    ) -> Page:
+    def list_entity(self, owner: str, entity_type: str, entity_id: str, page: PageRequest) -> Page:
         self.faults.check("list_entity")
         return self._page(
             ("entity_pk", "entity_sk"),
             _entity_partition(owner, entity_type, entity_id),
             self._entity_entries(owner, entity_type, entity_id),
-            page_size=page_size,
-            after=after,
+            page,
             newest_first=False,
-            accept=accept,
         )
 
     def _entity_entries(self, owner: str, entity_type: str, entity_id: str) -> list[tuple[str, MediaRecord]]:
@@ -406,7 +391,7 @@ class FakeMediaRecords:
             and (r.entity.type, r.entity.id) == (entity_type, entity_id)
         ]
 
-    def list_moderation(self, moderation: Moderation, *, page_size: int, after: Position | None) -> Page:
+    def list_moderation(self, moderation: Moderation, page: PageRequest) -> Page:
         self.faults.check("list_moderation")
         entries = [
             (f"{iso_timestamp(r.created_at)}#{r.media_id}", r)
@@ -417,9 +402,7 @@ class FakeMediaRecords:
             ("moderation_pk", "moderation_sk"),
             _moderation_partition(moderation),
             entries,
-            page_size=page_size,
-            after=after,
-            newest_first=True,
+            page,
         )
 
     def primary_of(self, owner: str, entity_type: str, entity_id: str) -> MediaRecord | None:
@@ -435,14 +418,12 @@ class FakeMediaRecords:
         index_keys: tuple[str, str],
         partition: str,
         entries: list[tuple[str, MediaRecord]],
+        request: PageRequest,
         *,
-        page_size: int,
-        after: Position | None,
-        newest_first: bool,
+        newest_first: bool = True,
         filtered: Callable[[MediaRecord], bool] | None = None,
-        accept: Callable[[MediaRecord], bool] | None = None,
     ) -> Page:
-        """The repository's paging over one index partition: Queries of `page_size` items (the
+        """The repository's paging over one index partition: Queries of `request.size` items (the
         filter applied after the read, as a FilterExpression is), at most MAX_READS of them;
         positions are the index keys of the last item, checked like the real ones."""
         pk_name, sk_name = index_keys
@@ -452,6 +433,7 @@ class FakeMediaRecords:
         def position_of(entry: tuple[str, MediaRecord]) -> Position:
             return {"pk": f"MEDIA#{entry[1].media_id}", "sk": "MEDIA", pk_name: partition, sk_name: entry[0]}
 
+        after, page_size, accept = request.after, request.size, request.accept
         start = 0
         if after:
             if (
@@ -792,14 +774,7 @@ class FakeObjectStorage:
         )
 
     def copy(
-        self,
-        bucket: str,
-        key: str,
-        to_bucket: str,
-        to_key: str,
-        *,
-        if_match: str | None = None,
-        tag_claimed: bool = True,
+        self, bucket: str, key: str, to_key: str, *, if_match: str | None = None, tag_claimed: bool = True
     ) -> ObjectInfo:
         self.faults.check("copy")
         source = self.objects.get((bucket, key))
@@ -808,7 +783,7 @@ class FakeObjectStorage:
         if if_match is not None and source.etag != if_match:
             raise StorageError("PreconditionFailed", f"{key} is not the version that was claimed")
         stored = self._write(  # S3's CopyObject keeps the metadata (MetadataDirective COPY)
-            to_bucket,
+            bucket,
             to_key,
             source.data,
             content_type=source.content_type,

@@ -6,7 +6,7 @@ processing depend on these types only, never on the data layer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, BinaryIO, Protocol
 
@@ -14,7 +14,7 @@ from media_core.domain.audit import AuditAction, AuditEntry
 from media_core.domain.counters import Counters
 from media_core.domain.events import Announce, DetailType, PendingEvent
 from media_core.domain.models import MediaRecord, Moderation, Status
-from media_core.domain.paging import MediaFilter, Page, Position
+from media_core.domain.paging import MediaFilter, Page, PageRequest
 from media_core.domain.transfers import (
     ListedObject,
     ObjectInfo,
@@ -40,20 +40,9 @@ class MediaRecords(Protocol):
     ) -> MediaRecord: ...
     def delete(self, record: MediaRecord, *, expected: Iterable[Status]) -> None: ...
     def counters(self, owner: str | None) -> Counters: ...
-    def list_owned(
-        self, owner: str, media_filter: MediaFilter, *, page_size: int, after: Position | None
-    ) -> Page: ...
-    def list_entity(
-        self,
-        owner: str,
-        entity_type: str,
-        entity_id: str,
-        *,
-        page_size: int,
-        after: Position | None,
-        accept: Callable[[MediaRecord], bool] | None = None,
-    ) -> Page: ...
-    def list_moderation(self, moderation: Moderation, *, page_size: int, after: Position | None) -> Page: ...
+    def list_owned(self, owner: str, media_filter: MediaFilter, page: PageRequest) -> Page: ...
+    def list_entity(self, owner: str, entity_type: str, entity_id: str, page: PageRequest) -> Page: ...
+    def list_moderation(self, moderation: Moderation, page: PageRequest) -> Page: ...
     def primary_of(self, owner: str, entity_type: str, entity_id: str) -> MediaRecord | None: ...
 
 
@@ -78,14 +67,7 @@ class ObjectStorage(Protocol):
     def put(self, bucket: str, key: str, data: bytes, *, content_type: str) -> None: ...
     def upload_file(self, bucket: str, key: str, fileobj: BinaryIO, *, content_type: str) -> None: ...
     def copy(
-        self,
-        bucket: str,
-        key: str,
-        to_bucket: str,
-        to_key: str,
-        *,
-        if_match: str | None = None,
-        tag_claimed: bool = True,
+        self, bucket: str, key: str, to_key: str, *, if_match: str | None = None, tag_claimed: bool = True
     ) -> ObjectInfo: ...
     def mark_claimed(self, bucket: str, key: str) -> None: ...
     def delete_keys(self, bucket: str, keys: Sequence[str]) -> None: ...

@@ -14,7 +14,7 @@ from media_core import ports
 from media_core.domain.errors import Conflict, InvalidRequest, InvalidTransition
 from media_core.domain.guards import RecordGuard
 from media_core.domain.models import Moderation, Status, Variant, utc_now
-from media_core.domain.paging import MediaFilter
+from media_core.domain.paging import MediaFilter, PageRequest
 from media_core.domain.transfers import StorageError, UrlTarget
 from media_core.domain.transitions import Transition
 from media_core.services.outbox_relay import OutboxRelay
@@ -129,8 +129,8 @@ def test_a_tombstone_leaves_every_list_and_is_purged_once(world: World) -> None:
     tombstone = world.records.tombstone(record, 999)
     assert tombstone.status == Status.DELETED and tombstone.purge_pending
     assert world.records.expires_at(record.media_id) == 999
-    assert world.records.list_owned("alice", MediaFilter(), page_size=10, after=None).records == []
-    assert world.records.list_moderation(Moderation.PENDING, page_size=10, after=None).records == []
+    assert world.records.list_owned("alice", MediaFilter(), PageRequest(10, None)).records == []
+    assert world.records.list_moderation(Moderation.PENDING, PageRequest(10, None)).records == []
     later = utc_now() + timedelta(seconds=1)
     assert [r.media_id for r in world.records.changed_before(Status.DELETED, later)] == [record.media_id]
     with pytest.raises(InvalidTransition):
@@ -170,21 +170,21 @@ def test_lists_page_with_positions_and_refuse_foreign_ones(world: World) -> None
     newest_first = [r.media_id for r in reversed(made)]
     seen, after = [], None
     while True:
-        page = world.records.list_owned("alice", MediaFilter(), page_size=3, after=after)
+        page = world.records.list_owned("alice", MediaFilter(), PageRequest(3, after))
         seen.extend(r.media_id for r in page.records)
         if page.next_position is None:
             break
         after = page.next_position
     assert seen == newest_first
     # a filtered page may hold fewer records while the position is still right
-    tagged = world.records.list_owned("alice", MediaFilter(tag="even"), page_size=2, after=None)
+    tagged = world.records.list_owned("alice", MediaFilter(tag="even"), PageRequest(2, None))
     assert [r.media_id for r in tagged.records] == [made[6].media_id, made[4].media_id]
-    rest = world.records.list_owned("alice", MediaFilter(tag="even"), page_size=2, after=tagged.next_position)
+    rest = world.records.list_owned("alice", MediaFilter(tag="even"), PageRequest(2, tagged.next_position))
     assert [r.media_id for r in rest.records] == [made[2].media_id, made[0].media_id]
     # a position of another owner's partition is refused
     bobs_position = {**(tagged.next_position or {}), "owner_pk": "OWNER#bob"}
     with pytest.raises(InvalidRequest) as refused:
-        world.records.list_owned("alice", MediaFilter(), page_size=2, after=bobs_position)
+        world.records.list_owned("alice", MediaFilter(), PageRequest(2, bobs_position))
     assert refused.value.field == "cursor"
 
 
@@ -193,15 +193,15 @@ def test_objects_have_md5_etags_and_copies_are_conditional(world: World) -> None
     store = world.store
     etag = store.seed(UPLOADS, "uploads/a", b"hello")
     assert etag == "5d41402abc4b2a76b9719d911017c592"
-    copied = store.copy(UPLOADS, "uploads/a", UPLOADS, "originals/a", if_match=etag)
+    copied = store.copy(UPLOADS, "uploads/a", "originals/a", if_match=etag)
     assert (copied.size, copied.etag) == (5, etag)
     assert store.objects[(UPLOADS, "originals/a")].tags == {"media-state": "claimed"}
     store.seed(UPLOADS, "uploads/a", b"other")
     with pytest.raises(StorageError) as refused:
-        store.copy(UPLOADS, "uploads/a", UPLOADS, "originals/b", if_match=etag)
+        store.copy(UPLOADS, "uploads/a", "originals/b", if_match=etag)
     assert refused.value.code == "PreconditionFailed"
     with pytest.raises(StorageError) as missing:
-        store.copy(UPLOADS, "uploads/none", UPLOADS, "originals/c")
+        store.copy(UPLOADS, "uploads/none", "originals/c")
     assert missing.value.code == "NoSuchKey"
     assert store.delete_prefix(UPLOADS, "originals/") == 1
     assert store.keys(UPLOADS) == ["uploads/a"]

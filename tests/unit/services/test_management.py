@@ -11,7 +11,7 @@ from media_core.domain.audit import AuditAction
 from media_core.domain.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from media_core.domain.events import DetailType
 from media_core.domain.models import EntityRef, MediaRecord, Moderation, Status, Visibility
-from media_core.domain.paging import MediaFilter
+from media_core.domain.paging import MediaFilter, PageRequest
 from media_core.processing.lifecycle import Outcome
 from media_core.processing.objects import Attempt
 
@@ -92,7 +92,7 @@ def test_a_new_primary_demotes_the_owners_previous_one(world: World) -> None:
     assert updated.is_primary
     assert not world.stored(first.media_id).is_primary
     assert world.records.primary_of("alice", "product", "p1") == world.stored(second.media_id)
-    gallery = world.records.list_entity("alice", "product", "p1", page_size=10, after=None)
+    gallery = world.records.list_entity("alice", "product", "p1", PageRequest(10, None))
     assert [r.media_id for r in gallery.records] == [second.media_id, first.media_id]
     [demotion] = world.audit.entries(first.media_id)
     assert demotion.details == {"fields": ["is_primary"], "by": second.media_id}
@@ -206,7 +206,7 @@ def test_moderation_is_for_admins_only(world: World) -> None:
     entry = world.audit.entries(ready.media_id)[-1]
     assert (entry.action, entry.actor) == (AuditAction.MODERATED, "root-admin")
     assert entry.details == {"from": "pending", "to": "rejected", "reason": "not a product photo"}
-    queue = world.records.list_moderation(Moderation.REJECTED, page_size=10, after=None)
+    queue = world.records.list_moderation(Moderation.REJECTED, PageRequest(10, None))
     assert [r.media_id for r in queue.records] == [ready.media_id]
     with pytest.raises(NotFound):
         world.management().moderate(ADMIN, "0" * 32, decision)
@@ -232,7 +232,7 @@ def test_the_owner_deletes_media_with_every_object(world: World) -> None:
     world.management().delete(ALICE, ready.media_id)
     assert len(world.events.of_type(DetailType.DELETED)) == 1
     # and the tombstone is in no list
-    assert world.records.list_owned("alice", MediaFilter(), page_size=10, after=None).records == []
+    assert world.records.list_owned("alice", MediaFilter(), PageRequest(10, None)).records == []
 
 
 def test_another_user_cannot_delete_and_an_admin_can(world: World) -> None:

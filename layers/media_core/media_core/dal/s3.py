@@ -121,16 +121,10 @@ class ObjectStore:
                 raise
 
     def copy(
-        self,
-        bucket: str,
-        key: str,
-        to_bucket: str,
-        to_key: str,
-        *,
-        if_match: str | None = None,
-        tag_claimed: bool = True,
+        self, bucket: str, key: str, to_key: str, *, if_match: str | None = None, tag_claimed: bool = True
     ) -> ObjectInfo:
-        """Server-side copy (managed: multipart above 5 GB), Content-Type and Cache-Control kept.
+        """Server-side copy within `bucket` (managed: multipart above 5 GB), Content-Type and
+        Cache-Control kept.
         `if_match`: only the object whose ETag is this one (else StorageError PreconditionFailed):
         the bytes a claim was made for. `tag_claimed`: the copy is tagged claimed (originals)."""
         extra: dict[str, Any] = (
@@ -139,7 +133,7 @@ class ObjectStore:
         if if_match is not None:
             extra["CopySourceIfMatch"] = f'"{if_match}"'
         try:
-            self._s3.copy({"Bucket": bucket, "Key": key}, to_bucket, to_key, ExtraArgs=extra)
+            self._s3.copy({"Bucket": bucket, "Key": key}, bucket, to_key, ExtraArgs=extra)
         except ClientError as err:
             code = err.response["Error"]["Code"]
             raise StorageError(
@@ -148,7 +142,7 @@ class ObjectStore:
                 if code in ("412", "PreconditionFailed")
                 else code,
             ) from err
-        copied = self.head(to_bucket, to_key)
+        copied = self.head(bucket, to_key)
         if copied is None:
             raise StorageError("NoSuchKey", f"the copy of {key} is missing")
         return copied

@@ -5,6 +5,7 @@ it came from with media_core.domain.cursor before it reaches a client."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,16 @@ class MediaFilter:
 
     def scope(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """Which page of a list to read: at most `size` records after `after` (None: from the start)
+    that pass `accept`, a check the index cannot make (e.g. whether the caller may see a record)."""
+
+    size: int
+    after: Position | None = None
+    accept: Callable[[MediaRecord], bool] | None = None
 
 
 @dataclass(frozen=True)

@@ -286,7 +286,7 @@ class ProcessingPipeline:
         if existing is None:
             try:
                 existing = self.store.copy(
-                    event.bucket, claimed.original.key, event.bucket, pinned_key, if_match=event.etag
+                    event.bucket, claimed.original.key, pinned_key, if_match=event.etag
                 )
             except StorageError as err:
                 if err.code in ("PreconditionFailed", "NoSuchKey", "404"):

@@ -113,11 +113,7 @@ class Publication:
         try:
             for name, variant in publishable_variants(record).items():
                 self.store.copy(
-                    self.media_bucket,
-                    variant.key,
-                    self.media_bucket,
-                    public_copy_key(prefix, name, variant),
-                    tag_claimed=False,
+                    self.media_bucket, variant.key, public_copy_key(prefix, name, variant), tag_claimed=False
                 )
             published = self.repository.update(
                 record, {"public_copy": PublicCopy(run_id=record.run_id, prefix=prefix)}

@@ -37,7 +37,7 @@ from media_core.domain.cursor import decode_cursor, encode_cursor
 from media_core.domain.errors import Conflict, NotFound
 from media_core.domain.keys import sanitize_filename
 from media_core.domain.models import Kind, MediaRecord, Moderation, Status
-from media_core.domain.paging import MediaFilter, Page, Position
+from media_core.domain.paging import MediaFilter, Page, PageRequest, Position
 from media_core.domain.transfers import UrlTarget
 from media_core.domain.transform import SigningKeys, TransformLimits, TransformOptions, transform_url
 from media_core.ports import AuditTrail, DeliveryUrlSource, MediaRecords, ObjectStorage
@@ -193,7 +193,7 @@ class MediaQueries:
         DynamoDB as a FilterExpression)."""
         scope = {"route": "mine", "owner": caller.sub, **media_filter.scope()}
         page = self.repository.list_owned(
-            caller.sub, media_filter, page_size=page_size, after=self._start(cursor, scope)
+            caller.sub, media_filter, PageRequest(page_size, self._start(cursor, scope))
         )
         return self._page_of(page, scope)
 
@@ -217,14 +217,10 @@ class MediaQueries:
             "caller": caller.sub,
             "admin": caller.is_admin,
         }
-        page = self.repository.list_entity(
-            owner,
-            entity_type,
-            entity_id,
-            page_size=page_size,
-            after=self._start(cursor, scope),
-            accept=lambda r: can_view(caller, r, self._post_moderation),
+        visible = PageRequest(
+            page_size, self._start(cursor, scope), accept=lambda r: can_view(caller, r, self._post_moderation)
         )
+        page = self.repository.list_entity(owner, entity_type, entity_id, visible)
         return self._page_of(page, scope, caller)
 
     def moderation_queue(
@@ -232,9 +228,7 @@ class MediaQueries:
     ) -> MediaPage:
         require_admin(caller)
         scope = {"route": "moderation", "moderation": moderation.value}
-        page = self.repository.list_moderation(
-            moderation, page_size=page_size, after=self._start(cursor, scope)
-        )
+        page = self.repository.list_moderation(moderation, PageRequest(page_size, self._start(cursor, scope)))
         return self._page_of(page, scope)
 
     # ------------------------------------------------------------------ counters

@@ -55,7 +55,7 @@ from media_core.domain.models import (
     iso_timestamp,
     utc_now,
 )
-from media_core.domain.paging import MediaFilter, Page, Position
+from media_core.domain.paging import MediaFilter, Page, PageRequest
 from media_core.domain.transitions import Transition
 
 if TYPE_CHECKING:
@@ -314,47 +314,18 @@ class MediaRepository:
             total_bytes=int(item.get("bytes", 0)),
         )
 
-    def list_owned(
-        self, owner: str, media_filter: MediaFilter, *, page_size: int, after: Position | None
-    ) -> Page:
+    def list_owned(self, owner: str, media_filter: MediaFilter, page: PageRequest) -> Page:
         """The owner's media, newest first (filters applied by DynamoDB as a FilterExpression)."""
-        return self._page(
-            INDEX_BY_OWNER,
-            owner_partition(owner),
-            page_size=page_size,
-            after=after,
-            newest_first=True,
-            filter_expression=filter_condition(media_filter, owner),
-        )
+        filter_expression = filter_condition(media_filter, owner)
+        return self._page(INDEX_BY_OWNER, owner_partition(owner), page, filter_expression=filter_expression)
 
-    def list_entity(
-        self,
-        owner: str,
-        entity_type: str,
-        entity_id: str,
-        *,
-        page_size: int,
-        after: Position | None,
-        accept: Callable[[MediaRecord], bool] | None = None,
-    ) -> Page:
+    def list_entity(self, owner: str, entity_type: str, entity_id: str, page: PageRequest) -> Page:
         """An owner's entity gallery: the primary item first, then oldest first."""
-        return self._page(
-            INDEX_BY_ENTITY,
-            entity_partition(owner, entity_type, entity_id),
-            page_size=page_size,
-            after=after,
-            newest_first=False,
-            accept=accept,
-        )
+        partition = entity_partition(owner, entity_type, entity_id)
+        return self._page(INDEX_BY_ENTITY, partition, page, newest_first=False)
 
-    def list_moderation(self, moderation: Moderation, *, page_size: int, after: Position | None) -> Page:
-        return self._page(
-            INDEX_BY_MODERATION,
-            moderation_partition(moderation),
-            page_size=page_size,
-            after=after,
-            newest_first=True,
-        )
+    def list_moderation(self, moderation: Moderation, page: PageRequest) -> Page:
+        return self._page(INDEX_BY_MODERATION, moderation_partition(moderation), page)
 
     def primary_of(self, owner: str, entity_type: str, entity_id: str) -> MediaRecord | None:
         page = self._table.query(
@@ -369,16 +340,14 @@ class MediaRepository:
         self,
         index: str,
         partition: str,
+        request: PageRequest,
         *,
-        page_size: int,
-        after: Position | None,
-        newest_first: bool,
+        newest_first: bool = True,
         filter_expression: ConditionBase | None = None,
-        accept: Callable[[MediaRecord], bool] | None = None,
         max_reads: int = 10,
     ) -> Page:
-        """Up to `page_size` records of an index partition, in index order, that pass the filter
-        and `accept`. Stops after `max_reads` Query calls so a selective filter never makes one
+        """Up to `request.size` records of an index partition, in index order, that pass the filter
+        and `request.accept`. Stops after `max_reads` Query calls so a selective filter never makes one
         request read without bound: the page can then hold fewer records, and the position is
         still right."""
         pk_name, sk_name = INDEX_KEYS[index]
@@ -387,22 +356,22 @@ class MediaRepository:
             "IndexName": index,
             "KeyConditionExpression": Key(pk_name).eq(partition),
             "ScanIndexForward": not newest_first,
-            "Limit": page_size,
+            "Limit": request.size,
         }
         if filter_expression is not None:
             kwargs["FilterExpression"] = filter_expression
-        if after:
-            kwargs["ExclusiveStartKey"] = checked_position(after, keys, {pk_name: partition})
+        if request.after:
+            kwargs["ExclusiveStartKey"] = checked_position(request.after, keys, {pk_name: partition})
         records: list[MediaRecord] = []
         for _ in range(max_reads):
             page = self._table.query(**kwargs)
             items = page.get("Items", [])
             for position, item in enumerate(items):
                 record = item_to_record(item)
-                if accept is not None and not accept(record):
+                if request.accept is not None and not request.accept(record):
                     continue
                 records.append(record)
-                if len(records) == page_size:
+                if len(records) == request.size:
                     more = position < len(items) - 1 or "LastEvaluatedKey" in page
                     return Page(records, {k: str(item[k]) for k in keys} if more else None)
             if "LastEvaluatedKey" not in page:

@@ -24,9 +24,13 @@ Method (be honest about it):
   this shared machine hits all of them alike; median and p90 over --runs rounds. The ratio is
   paired: the median over rounds of (the function's sample / that round's baseline sample).
 - API functions get a second figure: `import app` and then one request through `app.handler` in
-  the same process (one that fails validation with a 422, so that nothing calls AWS: the routes,
-  the request models and the validation are loaded, the services and their clients are not).
-  Work an app defers from its import to its first request shows there, not in the import figure.
+  the same process, one that reaches its service and DynamoDB (a read of an id nobody has, or the
+  caller's limits): the routes, the request models, the validation, the service, boto3 and its
+  DynamoDB client are loaded and one GetItem is made, to a stub on 127.0.0.1 run by this script
+  (it answers `{}`: no such item). That is what a client waits for on a cold function, less the
+  network round trip. Work an app defers from its import to its first request shows there, not
+  in the import figure. (`first_request_event(..., served=False)`, a request refused by
+  validation before any AWS call, is what tests/infrastructure/test_cold_start_imports.py uses.)
 - The heaviest imports come from `-X importtime` (the median of --importtime-runs runs), for the
   API functions. A module's raw cumulative time counts boto3 or pydantic under whichever module
   happens to import them first; the ranking uses "beyond": its cumulative time minus the modules
@@ -77,10 +81,10 @@ if len(sys.argv) > 4:
         aws_request_id = "bench"
 
     answer = sys.modules["app"].handler(json.loads(sys.argv[4]), Context())
-    assert answer["statusCode"] == 422, answer
+    assert answer["statusCode"] == int(sys.argv[5]), answer
 print(imported - started, time.perf_counter() - started)
 """
-# The first request of each API function: refused by validation (422), so no AWS call is made.
+# A request of each API function refused by validation (422): no AWS call is made.
 FIRST_REQUESTS: dict[str, tuple[str, str, str]] = {  # function: (method, path, body)
     "uploads": ("POST", "/uploads", "{}"),
     "query": ("GET", "/media/not-an-id", ""),
@@ -88,9 +92,20 @@ FIRST_REQUESTS: dict[str, tuple[str, str, str]] = {  # function: (method, path, 
 }
 
 
-def first_request_event(function: str) -> str:
-    """A REST API proxy event (payload 1.0) with an authorizer's claims, as JSON."""
-    method, path, body = FIRST_REQUESTS[function]
+# A request of each API function that reaches its service and DynamoDB, and its answer when the
+# table has nothing (the stub's `{}`): the benchmark's first request.
+UNKNOWN_ID = "0" * 32
+SERVED_REQUESTS: dict[str, tuple[str, str, str, int]] = {  # function: (method, path, body, status)
+    "uploads": ("GET", "/uploads/limits", "", 200),
+    "query": ("GET", f"/media/{UNKNOWN_ID}", "", 404),
+    "manage": ("PATCH", f"/media/{UNKNOWN_ID}", '{"alt_text": "x"}', 404),
+}
+
+
+def first_request_event(function: str, *, served: bool = False) -> str:
+    """A REST API proxy event (payload 1.0) with an authorizer's claims, as JSON: the request
+    refused by validation, or (`served`) the one that reaches DynamoDB."""
+    method, path, body = SERVED_REQUESTS[function][:3] if served else FIRST_REQUESTS[function]
     headers = {"Host": "127.0.0.1:3000", "Content-Type": "application/json"}
     context = {
         "authorizer": {"claims": {"sub": "bench-user", "cognito:username": "bench"}},
@@ -124,17 +139,21 @@ class Target:
     statement: str
     env: dict[str, str]
     first_request: str = ""  # an event (JSON) for app.handler after the import; API functions only
+    first_status: int = 0  # the answer it must get
 
 
-class _SecretsStub(BaseHTTPRequestHandler):
-    """Secrets Manager's GetSecretValue (JSON protocol) for any id: an HMAC key, as the transform
-    function's TRANSFORM_SIGNING_KEYS_SECRET_ARN holds."""
+class _AwsStub(BaseHTTPRequestHandler):
+    """The AWS JSON protocol for what a cold start calls: Secrets Manager's GetSecretValue for any
+    id (an HMAC key, as the transform function's TRANSFORM_SIGNING_KEYS_SECRET_ARN holds) and, for
+    DynamoDB, `{}` (GetItem: no such item)."""
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        body = json.dumps({"Name": "bench", "SecretString": "00" * 32}).encode()
+        secrets = self.headers.get("X-Amz-Target", "").startswith("secretsmanager.")
+        body = json.dumps({"Name": "bench", "SecretString": "00" * 32} if secrets else {}).encode()
         self.send_response(200)
-        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        protocol = "1.1" if secrets else "1.0"
+        self.send_header("Content-Type", f"application/x-amz-json-{protocol}")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -144,9 +163,9 @@ class _SecretsStub(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def secrets_stub() -> Iterator[str]:
+def aws_stub() -> Iterator[str]:
     """The stub's endpoint on 127.0.0.1 (an ephemeral port), stopped on exit."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _SecretsStub)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _AwsStub)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -157,9 +176,9 @@ def secrets_stub() -> Iterator[str]:
         thread.join()
 
 
-def targets(secrets_endpoint: str = "") -> list[Target]:
+def targets(aws_endpoint: str = "") -> list[Target]:
     """Every functions/*/app.py with its template environment, plus the baseline; Secrets Manager
-    is `secrets_endpoint` (the stub) when given."""
+    and DynamoDB are `aws_endpoint` (the stub) when given."""
     document = sam_local_env.env_vars(TEMPLATE, host="127.0.0.1")
     resolver = sam_local_env.local_resolver(load_template(TEMPLATE), "http://127.0.0.1:4566")
     specs = {spec.code_dir.resolve(): spec for spec in function_specs(resolver, ROOT)}
@@ -173,16 +192,17 @@ def targets(secrets_endpoint: str = "") -> list[Target]:
         # No event: invoked directly (a Step Functions task, a function URL behind CloudFront).
         kind = "api" if "api" in kinds else "sqs" if "sqs" in kinds else "schedule" if kinds else "invoke"
         env = {**base, **document[spec.logical_id], "POWERTOOLS_LOG_LEVEL": "WARNING"}
-        if secrets_endpoint:  # only what reads a secret at import calls it
-            env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = secrets_endpoint
-        event = first_request_event(app.parent.name) if app.parent.name in FIRST_REQUESTS else ""
-        found.append(Target(app.parent.name, kind, app.parent, "import app", env, event))
+        if aws_endpoint:  # the transform's import reads a secret; an API's first request, an item
+            env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = env["AWS_ENDPOINT_URL_DYNAMODB"] = aws_endpoint
+        served = SERVED_REQUESTS.get(app.parent.name)
+        event, status = (first_request_event(app.parent.name, served=True), served[3]) if served else ("", 0)
+        found.append(Target(app.parent.name, kind, app.parent, "import app", env, event, status))
     return found
 
 
 def _command(target: Target, *flags: str, first_request: bool = False) -> list[str]:
     pycache = OUT / "pycache"
-    event = [target.first_request] if first_request and target.first_request else []
+    event = [target.first_request, str(target.first_status)] if first_request and target.first_request else []
     return [
         sys.executable, "-I", "-X", f"pycache_prefix={pycache}", *flags,
         "-c", HARNESS, str(target.code_dir), str(LAYER), target.statement, *event,
@@ -280,7 +300,7 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--json", type=Path, default=OUT / "cold_start.json")
     args = parser.parse_args()
-    with secrets_stub() as endpoint:
+    with aws_stub() as endpoint:
         return run(args, targets(endpoint))
 
 
@@ -335,7 +355,7 @@ def run(args: argparse.Namespace, all_targets: list[Target]) -> int:
         )
         results.append(row)
     print(f"(baseline = `{BASELINE}` in the same harness; +1st request: the import, then one request "
-          "refused by validation, in the same process)")  # fmt: skip
+          "through the service to a DynamoDB stub on 127.0.0.1, in the same process)")  # fmt: skip
 
     baseline = frozenset(importtime(all_targets[0]))
     tops: dict[str, list[dict[str, object]]] = {}

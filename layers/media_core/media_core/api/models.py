@@ -9,12 +9,20 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints,
 
 from media_core.domain.models import Kind, Moderation, Status, Visibility
 
+
+class ApiModel(BaseModel):
+    """Every request and response body. Its validators are built on first use (`defer_build`): an
+    API function builds the bodies of its own routes, not all of them at once (docs/cold-start.md)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
 Tag = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=r"^[\w\- .:]+$")
 ]
 
 
-class UploadRequest(BaseModel):
+class UploadRequest(ApiModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     filename: str = Field(
@@ -44,20 +52,20 @@ class UploadRequest(BaseModel):
         return self
 
 
-class PostUpload(BaseModel):
+class PostUpload(ApiModel):
     method: Literal["POST"] = "POST"
     url: str
     fields: dict[str, str]
     expires_at: datetime
 
 
-class UploadPart(BaseModel):
+class UploadPart(ApiModel):
     part_number: int
     url: str
     size: int = Field(description="The exact Content-Length this URL is signed for")
 
 
-class MultipartUpload(BaseModel):
+class MultipartUpload(ApiModel):
     method: Literal["MULTIPART"] = "MULTIPART"
     upload_id: str
     part_size: int
@@ -66,45 +74,45 @@ class MultipartUpload(BaseModel):
     expires_at: datetime
 
 
-class UploadCreated(BaseModel):
+class UploadCreated(ApiModel):
     media_id: str
     kind: Kind
     status: Status
     upload: PostUpload | MultipartUpload = Field(discriminator="method")
 
 
-class SignPartsRequest(BaseModel):
+class SignPartsRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     part_numbers: list[StrictInt] = Field(min_length=1, max_length=100, description="Parts to sign (1-based)")
 
 
-class SignedParts(BaseModel):
+class SignedParts(ApiModel):
     parts: list[UploadPart]
     expires_at: datetime
 
 
-class StoredPart(BaseModel):
+class StoredPart(ApiModel):
     part_number: int
     etag: str
     size: int
 
 
-class UploadedParts(BaseModel):
+class UploadedParts(ApiModel):
     upload_id: str
     part_size: int
     part_count: int
     parts: list[StoredPart] = Field(description="The parts the bucket already holds (resume from here)")
 
 
-class CompletedPart(BaseModel):
+class CompletedPart(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     part_number: int = Field(ge=1, le=10_000, strict=True)
     etag: str = Field(min_length=1, max_length=128)
 
 
-class CompleteRequest(BaseModel):
+class CompleteRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     parts: list[CompletedPart] = Field(min_length=1, max_length=10_000)
@@ -117,13 +125,13 @@ class CompleteRequest(BaseModel):
         return self
 
 
-class OriginalView(BaseModel):
+class OriginalView(ApiModel):
     filename: str
     content_type: str
     size: int
 
 
-class VariantView(BaseModel):
+class VariantView(ApiModel):
     model_config = ConfigDict(extra="allow")
 
     url: str
@@ -134,17 +142,17 @@ class VariantView(BaseModel):
     duration: float | None = None
 
 
-class SrcsetEntry(BaseModel):
+class SrcsetEntry(ApiModel):
     width: int = Field(description="The rendition's width in pixels (the `w` descriptor)")
     url: str = Field(description="A signed `format=auto` transformation URL under the CDN")
 
 
-class EntityView(BaseModel):
+class EntityView(ApiModel):
     type: str
     id: str
 
 
-class StreamingView(BaseModel):
+class StreamingView(ApiModel):
     hls: str | None = Field(
         description="The HLS master playlist, served by GET /media/{media_id}/hls/master.m3u8 with every "
         "URI inside signed (send the same Authorization header); null when the video has no HLS"
@@ -154,7 +162,7 @@ class StreamingView(BaseModel):
     )
 
 
-class MediaView(BaseModel):
+class MediaView(ApiModel):
     media_id: str
     owner: str | None = Field(description="The owner's id; null in the public view others get")
     kind: Kind
@@ -184,7 +192,7 @@ class MediaView(BaseModel):
     )
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(ApiModel):
     error: str = Field(description="Machine-readable error code")
     message: str = Field(description="What is wrong, for a person")
     details: list[dict[str, Any]] | None = None
@@ -195,7 +203,7 @@ EntityType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,63}$"
 EntityId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
 
 
-class MediaPage(BaseModel):
+class MediaPage(ApiModel):
     items: list[MediaView]
     next: str | None = Field(
         description="Opaque cursor of the next page (pass it back as `cursor`); null on the last page. "
@@ -203,7 +211,7 @@ class MediaPage(BaseModel):
     )
 
 
-class MediaStats(BaseModel):
+class MediaStats(ApiModel):
     scope: Literal["owner", "all"]
     count: int
     by_kind: dict[str, int]
@@ -211,7 +219,7 @@ class MediaStats(BaseModel):
     total_bytes: int = Field(description="Originals plus variants of ready media, in bytes")
 
 
-class EntityLink(BaseModel):
+class EntityLink(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     type: EntityType
@@ -225,7 +233,7 @@ def _not_nullable(schema: dict[str, Any]) -> None:
     schema.update(*[option for option in options if option.get("type") != "null"])
 
 
-class MediaUpdate(BaseModel):
+class MediaUpdate(ApiModel):
     """Only the fields present change; null clears alt_text, caption or the entity link."""
 
     # At least one field (the validator below); documented so clients (and fuzzers) know.
@@ -256,42 +264,42 @@ class MediaUpdate(BaseModel):
         return self
 
 
-class BatchDeleteRequest(BaseModel):
+class BatchDeleteRequest(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     ids: list[MediaIdStr] = Field(min_length=1, max_length=100)
 
 
-class DeleteOutcome(BaseModel):
+class DeleteOutcome(ApiModel):
     media_id: str
     outcome: Literal["deleted", "not_found"]
 
 
-class BatchDeleteResult(BaseModel):
+class BatchDeleteResult(ApiModel):
     results: list[DeleteOutcome]
 
 
-class ReprocessAccepted(BaseModel):
+class ReprocessAccepted(ApiModel):
     media_id: str
     status: Status
     reprocess: Literal["queued"] = "queued"
 
 
-class ModerationRequest(BaseModel):
+class ModerationRequest(ApiModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     status: Literal["approved", "rejected", "flagged"]
     reason: str | None = Field(default=None, max_length=1000)
 
 
-class ActivityEntry(BaseModel):
+class ActivityEntry(ApiModel):
     action: str
     actor: str
     at: datetime
     details: dict[str, Any]
 
 
-class Activity(BaseModel):
+class Activity(ApiModel):
     media_id: str
     entries: list[ActivityEntry]
 
@@ -301,14 +309,14 @@ class Activity(BaseModel):
 # PascalCase included); they are an adapter over the same records, keys, limits and quotas.
 
 
-class UploadLimits(BaseModel):
+class UploadLimits(ApiModel):
     multipart_threshold_bytes: int = Field(description="Above this a client should upload in parts")
     multipart_part_bytes: int = Field(description="The preferred part size (S3 minimum 5 MiB)")
     max_parts: int = Field(description="S3's limit; the part size grows to stay within it")
     max_bytes: dict[Kind, int] = Field(description="The size limit of each kind")
 
 
-class UppyUploadParameters(BaseModel):
+class UppyUploadParameters(ApiModel):
     """`GET /s3/params`: a presigned POST; send every field, then the file as `file`."""
 
     method: Literal["POST"] = "POST"
@@ -318,7 +326,7 @@ class UppyUploadParameters(BaseModel):
     expires: int = Field(description="Seconds the policy is valid")
 
 
-class UppyMultipartRequest(BaseModel):
+class UppyMultipartRequest(ApiModel):
     """`POST /s3/multipart` as @uppy/aws-s3 sends it; `metadata.size` (bytes) is required."""
 
     # Uppy does not send the size; parts are signed for their exact length, so the API needs it.
@@ -334,33 +342,33 @@ class UppyMultipartRequest(BaseModel):
     )
 
 
-class UppyMultipartCreated(BaseModel):
+class UppyMultipartCreated(ApiModel):
     key: str
     uploadId: str  # noqa: N815 - Uppy's field name
 
 
-class UppyPart(BaseModel):
+class UppyPart(ApiModel):
     PartNumber: int
     ETag: str
     Size: int
 
 
-class UppySignedPart(BaseModel):
+class UppySignedPart(ApiModel):
     url: str
     expires: int = Field(description="Seconds the URL is valid")
     headers: dict[str, str] = Field(default_factory=dict)
 
 
-class UppyCompletedPart(BaseModel):
+class UppyCompletedPart(ApiModel):
     PartNumber: int = Field(ge=1, le=10_000)
     ETag: str = Field(min_length=1, max_length=128)
 
 
-class UppyCompleteRequest(BaseModel):
+class UppyCompleteRequest(ApiModel):
     parts: list[UppyCompletedPart] = Field(min_length=1, max_length=10_000)
 
 
-class UppyCompleted(BaseModel):
+class UppyCompleted(ApiModel):
     location: str = Field(description="The record's API path")
     key: str
     media_id: str

@@ -31,6 +31,8 @@ Method (be honest about it):
   network round trip. Work an app defers from its import to its first request shows there, not
   in the import figure. (`first_request_event(..., served=False)`, a request refused by
   validation before any AWS call, is what tests/infrastructure/test_cold_start_imports.py uses.)
+  A reference row, `+GetItem`, is the floor of such a request: the baseline, a DynamoDB client
+  and one GetItem to the same stub, in one statement.
 - The heaviest imports come from `-X importtime` (the median of --importtime-runs runs), for the
   API functions. A module's raw cumulative time counts boto3 or pydantic under whichever module
   happens to import them first; the ranking uses "beyond": its cumulative time minus the modules
@@ -63,6 +65,8 @@ TEMPLATE = ROOT / "template.yaml"
 LAYER = ROOT / "layers" / "media_core"
 OUT = ROOT / "bench" / "out"
 BASELINE = "import boto3, pydantic"
+# The floor of any first request that reads DynamoDB: the baseline, a client, one GetItem (the stub).
+READ_FLOOR = BASELINE + '; boto3.client("dynamodb").get_item(TableName="bench", Key={"pk": {"S": "x"}})'
 TARGET_RATIO = 1.5  # API functions: at most this many times the baseline
 # Inside the fresh process: Lambda-like sys.path, then time only the import statement.
 HARNESS = """
@@ -134,7 +138,7 @@ def first_request_event(function: str, *, served: bool = False) -> str:
 @dataclass(frozen=True)
 class Target:
     name: str  # folder name, or "baseline"
-    kind: str  # api | sqs | schedule | invoke | baseline
+    kind: str  # api | sqs | schedule | invoke | baseline | reference (the GetItem floor)
     code_dir: Path
     statement: str
     env: dict[str, str]
@@ -184,6 +188,15 @@ def targets(aws_endpoint: str = "") -> list[Target]:
     specs = {spec.code_dir.resolve(): spec for spec in function_specs(resolver, ROOT)}
     base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "TZ": ":UTC"}
     found = [Target("baseline", "baseline", LAYER, BASELINE, dict(base))]
+    if aws_endpoint:
+        credentials = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
+        floor_env = {
+            **base,
+            **credentials,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL_DYNAMODB": aws_endpoint,
+        }
+        found.append(Target("+GetItem", "reference", LAYER, READ_FLOOR, floor_env))
     for app in sorted((ROOT / "functions").glob("*/app.py")):
         spec = specs.get(app.parent.resolve())
         if spec is None:

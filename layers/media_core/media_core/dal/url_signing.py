@@ -27,14 +27,13 @@ from botocore.auth import S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials, ReadOnlyCredentials
 from botocore.signers import CloudFrontSigner
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from media_core.dal.s3 import get_params
 from media_core.domain.keys import PUBLIC_PREFIX
 from media_core.domain.transfers import UrlTarget
 
 if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
     from mypy_boto3_s3.client import S3Client
 
 __all__ = [
@@ -103,6 +102,10 @@ class CloudFrontUrlSigner:
         clock: Clock = time.time,
     ) -> None:
         _check_window(window_seconds)
+        # Imported here: only a deployment with a key pair signs with RSA (~30 ms at cold start).
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
         key = serialization.load_pem_private_key(private_key_pem, password=None)
         if not isinstance(key, rsa.RSAPrivateKey):
             raise ValueError("CloudFront signed URLs need an RSA private key")
@@ -147,7 +150,10 @@ class CloudFrontUrlSigner:
         return dt.datetime.fromtimestamp(window_end(moment + ttl_seconds, self.window_seconds), dt.UTC)
 
 
-def _rsa_sha1_signer(key: rsa.RSAPrivateKey) -> Callable[[bytes], bytes]:
+def _rsa_sha1_signer(key: RSAPrivateKey) -> Callable[[bytes], bytes]:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     def sign(message: bytes) -> bytes:
         # CloudFront verifies RSA-SHA1 with PKCS#1 v1.5 padding (its documented scheme).
         return key.sign(message, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303

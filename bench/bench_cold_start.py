@@ -28,11 +28,20 @@ Method (be honest about it):
   caller's limits): the routes, the request models, the validation, the service, boto3 and its
   DynamoDB client are loaded and one GetItem is made, to a stub on 127.0.0.1 run by this script
   (it answers `{}`: no such item). That is what a client waits for on a cold function, less the
-  network round trip. Work an app defers from its import to its first request shows there, not
-  in the import figure. (`first_request_event(..., served=False)`, a request refused by
+  network round trip. Each function's environment has AWS_LAMBDA_INITIALIZATION_TYPE=on-demand,
+  as on Lambda, so an API function builds its resolver, services and clients in the import (the
+  init phase, which Lambda runs on an unthrottled vCPU) and the request itself is what is left. (`first_request_event(..., served=False)`, a request refused by
   validation before any AWS call, is what tests/infrastructure/test_cold_start_imports.py uses.)
   A reference row, `+GetItem`, is the floor of such a request: the baseline, a DynamoDB client
   and one GetItem to the same stub, in one statement.
+- Bytecode as Lambda gets it: `--layer DIR` runs every sample against a built layer's python/
+  folder (`make -C layers/media_core build-MediaCoreLayer ARTIFACTS_DIR=/tmp/layer
+  LAYER_ARCH=x86_64`, this machine's wheels) in place of layers/media_core, with no private
+  pycache and nothing written (`-B`, as /opt is read-only): the layer's own
+  .pyc are used, or, in a copy without its __pycache__ folders (what `BuildMethod: python3.12`
+  ships), every module is compiled in every sample. The layer holds botocore (aws-xray-sdk pulls
+  it in), so the baseline's botocore comes from there too. The functions' own few modules are
+  compiled each time in this mode (sam ships them without bytecode as well).
 - The heaviest imports come from `-X importtime` (the median of --importtime-runs runs), for the
   API functions. A module's raw cumulative time counts boto3 or pydantic under whichever module
   happens to import them first; the ranking uses "beyond": its cumulative time minus the modules
@@ -62,7 +71,8 @@ from local_stack.template import load_template  # noqa: E402
 from tools import sam_local_env  # noqa: E402
 
 TEMPLATE = ROOT / "template.yaml"
-LAYER = ROOT / "layers" / "media_core"
+LAYER = ROOT / "layers" / "media_core"  # or a built layer's python/ folder (--layer)
+SHIPPED_BYTECODE = False  # --layer: the layer's own .pyc (or none), nothing written
 OUT = ROOT / "bench" / "out"
 BASELINE = "import boto3, pydantic"
 # The floor of any first request that reads DynamoDB: the baseline, a client, one GetItem (the stub).
@@ -204,7 +214,10 @@ def targets(aws_endpoint: str = "") -> list[Target]:
         kinds = {event.type.lower() for event in spec.events}
         # No event: invoked directly (a Step Functions task, a function URL behind CloudFront).
         kind = "api" if "api" in kinds else "sqs" if "sqs" in kinds else "schedule" if kinds else "invoke"
-        env = {**base, **document[spec.logical_id], "POWERTOOLS_LOG_LEVEL": "WARNING"}
+        # Lambda sets AWS_LAMBDA_INITIALIZATION_TYPE: an API function then builds its resolver,
+        # services and clients in its import (media_core.api.lazy), as it does there.
+        env = {**base, **document[spec.logical_id], "POWERTOOLS_LOG_LEVEL": "WARNING",
+               "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand"}  # fmt: skip
         if aws_endpoint:  # the transform's import reads a secret; an API's first request, an item
             env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = env["AWS_ENDPOINT_URL_DYNAMODB"] = aws_endpoint
         served = SERVED_REQUESTS.get(app.parent.name)
@@ -214,10 +227,10 @@ def targets(aws_endpoint: str = "") -> list[Target]:
 
 
 def _command(target: Target, *flags: str, first_request: bool = False) -> list[str]:
-    pycache = OUT / "pycache"
+    pycache = ["-B"] if SHIPPED_BYTECODE else ["-X", f"pycache_prefix={OUT / 'pycache'}"]
     event = [target.first_request, str(target.first_status)] if first_request and target.first_request else []
     return [
-        sys.executable, "-I", "-X", f"pycache_prefix={pycache}", *flags,
+        sys.executable, "-I", *pycache, *flags,
         "-c", HARNESS, str(target.code_dir), str(LAYER), target.statement, *event,
     ]  # fmt: skip
 
@@ -312,9 +325,16 @@ def main() -> int:
     parser.add_argument("--importtime-runs", type=int, default=3)
     parser.add_argument("--top", type=int, default=10)
     parser.add_argument("--json", type=Path, default=OUT / "cold_start.json")
+    parser.add_argument("--layer", type=Path, help="a built layer's python/ folder (bytecode as shipped)")
+    parser.add_argument("--only", default="", help="comma-separated functions (the baseline always runs)")
     args = parser.parse_args()
+    if args.layer:
+        global LAYER, SHIPPED_BYTECODE
+        LAYER, SHIPPED_BYTECODE = args.layer.resolve(), True
     with aws_stub() as endpoint:
-        return run(args, targets(endpoint))
+        chosen = [t for t in targets(endpoint) if not args.only or t.kind in ("baseline", "reference")
+                  or t.name in args.only.split(",")]  # fmt: skip
+        return run(args, chosen)
 
 
 def paired_ratio(values: list[float], baseline: list[float]) -> float:
@@ -337,7 +357,8 @@ def run(args: argparse.Namespace, all_targets: list[Target]) -> int:
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
         f"Cold start: time to import, {args.runs} fresh processes each "
-        f"(Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load})"
+        f"(Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {load}; "
+        f"layer {LAYER if SHIPPED_BYTECODE else 'sources, private pycache'})"
     )
     print(
         f"{'function':<10} {'kind':<9} {'median ms':>10} {'p90 ms':>8} {'x baseline':>11}  {'target':<14}"

@@ -36,6 +36,13 @@ tracer = api_tracer()  # the X-Ray SDK only on request: media_core.api.tracing
 router = Router()  # type: ignore[no-untyped-call]
 
 
+def warm() -> None:
+    """The services of these routes and their boto3 clients, built in Lambda's init phase
+    (media_core.api.lazy); no AWS call is made."""
+    media_management()
+    media_queries()
+
+
 def _caller() -> Caller:
     return current_caller(router, manage_settings().admin_group)
 

@@ -44,6 +44,12 @@ tracer = api_tracer()  # the X-Ray SDK only on request: media_core.api.tracing
 router = Router()  # type: ignore[no-untyped-call]
 
 
+def warm() -> None:
+    """The services of these routes and their boto3 clients, built in Lambda's init phase
+    (media_core.api.lazy); no AWS call is made."""
+    uppy_service()  # and the upload service it wraps
+
+
 @router.post(
     "/uploads",
     summary="Start an upload",

@@ -1,8 +1,11 @@
 """Cold start matters: the API and scheduled functions never import the processors' heavy
 libraries (Pillow, numpy, ffmpeg-python, pdfium, libheif) — those ship only with the processors.
-The API functions' `import app` reads the settings and nothing more: the event handler, the routes,
-the request models and the validation come with the first request (media_core.api.lazy), and then
-only what that function's routes use (media_core.wiring imports inside each factory)."""
+Outside Lambda, the API functions' `import app` reads the settings and nothing more: the event
+handler, the routes, the request models and the validation come with the first request
+(media_core.api.lazy), and then only what that function's routes use (media_core.wiring imports
+inside each factory). On Lambda (AWS_LAMBDA_INITIALIZATION_TYPE set) all of that, the services and
+their boto3 clients are built by the import, in the init phase, and the first request loads no
+more of it."""
 
 from __future__ import annotations
 
@@ -32,6 +35,9 @@ ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 }
+ENV.pop("AWS_LAMBDA_INITIALIZATION_TYPE", None)
+ON_LAMBDA = {"AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand", "AWS_ACCESS_KEY_ID": "x"}
+ON_LAMBDA["AWS_SECRET_ACCESS_KEY"] = "x"
 # Imports the app as Lambda does (its folder, then the layer, on sys.path); prints which of the
 # named modules are loaded after the import and, given an event, after that one request.
 PROBE = """
@@ -72,18 +78,21 @@ MANAGE_ONLY = ["media_core.services.management", "media_core.services.deletion",
 SERVICES = [*UPLOADS_ONLY, *QUERY_ONLY, *MANAGE_ONLY, "media_core.dal.dynamo.repository", "media_core.dal.s3"]
 
 
-def run_python(*args: str) -> str:
+def run_python(*args: str, env: dict[str, str] | None = None) -> str:
     result = subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=60, check=False
-    )
+        [sys.executable, *args], cwd=ROOT, env={**ENV, **(env or {})}, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout.strip().splitlines()[-1]
 
 
-def probe(function: str, names: list[str], event: dict[str, Any] | None = None) -> dict[str, Any]:
+def probe(
+    function: str, names: list[str], event: dict[str, Any] | None = None, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     app = f"functions/{function}/app.py"
     found: dict[str, Any] = json.loads(
-        run_python("-c", PROBE, app, json.dumps(event) if event else "", *names)
+        run_python("-c", PROBE, app, json.dumps(event) if event else "", *names, env=env)
     )
     return found
 
@@ -133,3 +142,27 @@ def test_wiring_imports_no_service_until_a_factory_is_called():
         f"print(json.dumps(sorted(m for m in {SERVICES!r} if m in sys.modules)))"
     )
     assert json.loads(run_python("-c", code)) == []
+
+
+OWN_SERVICES = {"uploads": UPLOADS_ONLY, "query": QUERY_ONLY[:2], "manage": MANAGE_ONLY}
+
+
+@pytest.mark.parametrize("function", ["uploads", "query", "manage"])
+def test_on_lambda_the_init_phase_builds_the_resolver_services_and_clients(function: str):
+    # Given an API function on Lambda, where the init phase runs on an unthrottled vCPU
+    event = json.loads(first_request_event(function))
+    names = [*FIRST_REQUEST_ONLY[:-1], *OWN_SERVICES[function], "boto3", "botocore.client"]
+    # When it is imported, then answers its first request
+    loaded = probe(function, names, event, env=ON_LAMBDA)
+    # Then the import built the HTTP layer, the validation, its own services and their clients
+    assert loaded["import"] == sorted(names)
+    # And that request was still validated (the resolver is the same) and loaded none of it itself
+    assert loaded["status"] == 422
+    assert loaded["body"]["error"] == "validation_error"
+    assert loaded["request"] == loaded["import"]
+    # And no other function's services came with it
+    shared = {"media_core.dal.dynamo.repository", "media_core.dal.s3"}
+    others = {*SERVICES} - {*OWN_SERVICES[function]} - shared
+    if function == "manage":  # a changed record is answered with the query service's view
+        others -= {"media_core.services.queries", "media_core.dal.url_signing"}
+    assert not others & set(probe(function, sorted(others), env=ON_LAMBDA)["import"])

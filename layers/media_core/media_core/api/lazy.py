@@ -1,17 +1,21 @@
-"""An API function's entry point: its logger, its Lambda handler and its resolver, the last built
-on first use (cold start, docs/cold-start.md).
+"""An API function's entry point: its logger, its Lambda handler and its resolver.
 
-`import app` of an API function builds the logger and reads the settings (a malformed variable
-still fails the cold start); the event handler, the routes, the request models and Powertools'
-OpenAPI validation are loaded by the first request (or the first OpenAPI document) instead. The
-resolver is then exactly `media_core.api.http.make_resolver`'s with the function's routes (the
-`router` of a sibling module) included, so requests get the answers they got when all of it was
-built at import. Where the init phase is the cheaper place for that work (provisioned
-concurrency, SnapStart), reading `.resolver` at import builds it there."""
+Where the resolver is built depends on where the work is cheapest (docs/cold-start.md):
+- On Lambda (AWS_LAMBDA_INITIALIZATION_TYPE is set: on-demand, provisioned-concurrency,
+  snap-start), in the init phase: `import app` builds the resolver, the routes, the request
+  models and Powertools' OpenAPI validation, then calls the routes module's `warm()` (its
+  services and their boto3 clients). An on-demand init runs on an unthrottled vCPU, while the
+  invoke phase of a 512 MB function gets about 0.29 of one, so the same work costs several times
+  less there; with provisioned concurrency or SnapStart it happens before any request.
+- Elsewhere (tests, tools, the local stack), on first use, so that importing an app stays cheap.
+
+Either way the resolver is exactly `media_core.api.http.make_resolver`'s with the function's
+routes (the `router` of a sibling module) included, and a malformed variable fails `import app`."""
 
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -28,6 +32,8 @@ if TYPE_CHECKING:
     from media_core.settings import CommonSettings
 
 Handler = Callable[[dict[str, Any], "LambdaContext"], dict[str, Any]]
+# Set by Lambda in every execution environment, absent elsewhere.
+INITIALIZATION_TYPE = "AWS_LAMBDA_INITIALIZATION_TYPE"
 
 
 class LazyResolver:
@@ -39,6 +45,15 @@ class LazyResolver:
         self._routes = routes  # the module that declares the routes on its `router`
         self.logger = Logger()  # the routes' Logger(child=True) write through this one
         self.handler = self._handler()
+        if os.environ.get(INITIALIZATION_TYPE):
+            self.build()
+
+    def build(self) -> None:
+        """The resolver, then the routes module's `warm()` if it has one (its services)."""
+        warm: Callable[[], object] | None = getattr(importlib.import_module(self._routes), "warm", None)
+        self.resolver  # noqa: B018 - built here, cached
+        if warm is not None:
+            warm()
 
     def _handler(self) -> Handler:
         tracer = api_tracer()  # the X-Ray SDK only on request: media_core.api.tracing

@@ -61,5 +61,7 @@ def stepfunctions_client() -> Any:
 
 
 def session_credentials() -> Callable[[], Any]:
-    """The runtime's credentials, fetched per call (they rotate): signers made outside botocore."""
-    return boto3.Session().get_credentials
+    """The runtime's credentials, read per call (they rotate): signers made outside botocore.
+    The default session's, the one the clients use: a second Session would register botocore's
+    handlers and list its services again (~30 ms of a cold start)."""
+    return boto3._get_default_session().get_credentials

@@ -205,7 +205,7 @@ class WindowedS3Presigner:
 
     Temporary credentials (a Lambda role) also end a URL: it stops working when the session
     token expires, and a new session gives new URLs. `credentials` returns the credentials to
-    sign with, normally `boto3.Session().get_credentials` (the source the client itself uses;
+    sign with, normally the default session's `get_credentials` (the source the clients use;
     botocore keeps a client's credentials private); refreshable ones refresh on each call.
     """
 

@@ -30,7 +30,8 @@ Method (be honest about it):
   (it answers `{}`: no such item). That is what a client waits for on a cold function, less the
   network round trip. Each function's environment has AWS_LAMBDA_INITIALIZATION_TYPE=on-demand,
   as on Lambda, so an API function builds its resolver, services and clients in the import (the
-  init phase, which Lambda runs on an unthrottled vCPU) and the request itself is what is left. (`first_request_event(..., served=False)`, a request refused by
+  init phase, which Lambda runs on an unthrottled vCPU) and the request itself is what is left.
+  (`first_request_event(..., served=False)`, a request refused by
   validation before any AWS call, is what tests/infrastructure/test_cold_start_imports.py uses.)
   A reference row, `+GetItem`, is the floor of such a request: the baseline, a DynamoDB client
   and one GetItem to the same stub, in one statement.

@@ -1,8 +1,9 @@
 """Management API (writes): PATCH/DELETE /media/{media_id}, POST /media/batch-delete,
 POST /media/{media_id}/reprocess, PATCH /admin/media/{media_id}/moderation.
 
-The routes are in manage_routes.py: the resolver, the request models and their validation are
-loaded by the first request (media_core.api.lazy); the settings are read and checked here."""
+The routes are in manage_routes.py: the resolver, the request models, their validation and the services
+are built in this import on Lambda (its init phase) and on first use elsewhere
+(media_core.api.lazy); the settings are read and checked here."""
 
 from typing import TYPE_CHECKING
 

@@ -1,7 +1,7 @@
 """Management API (writes): PATCH/DELETE /media/{media_id}, POST /media/batch-delete,
 POST /media/{media_id}/reprocess, PATCH /admin/media/{media_id}/moderation.
 
-The routes, included in app.py's resolver on the first request (media_core.api.lazy)."""
+The routes, included in app.py's resolver when it is built (media_core.api.lazy)."""
 
 from http import HTTPStatus
 from typing import Annotated

@@ -2,8 +2,9 @@
 /media/{media_id}/hls/{playlist},
 /media/{media_id}/activity, /entities/{type}/{id}/media, /admin/media, /openapi.json.
 
-The routes are in query_routes.py: the resolver, the request models and their validation are
-loaded by the first request (media_core.api.lazy); the settings are read and checked here."""
+The routes are in query_routes.py: the resolver, the request models, their validation and the services
+are built in this import on Lambda (its init phase) and on first use elsewhere
+(media_core.api.lazy); the settings are read and checked here."""
 
 from typing import TYPE_CHECKING
 

@@ -2,7 +2,7 @@
 /media/{media_id}/hls/{playlist},
 /media/{media_id}/activity, /entities/{type}/{id}/media, /admin/media, /openapi.json.
 
-The routes, included in app.py's resolver on the first request (media_core.api.lazy)."""
+The routes, included in app.py's resolver when it is built (media_core.api.lazy)."""
 
 from http import HTTPStatus
 from importlib import resources

@@ -1,8 +1,9 @@
 """Upload API: POST /uploads, POST /uploads/{media_id}/complete, DELETE /uploads/{media_id}, the
 parts routes, GET /uploads/limits, and Uppy's S3 contract under /s3 (docs/uppy.md).
 
-The routes are in upload_routes.py: the resolver, the request models and their validation are
-loaded by the first request (media_core.api.lazy); the settings are read and checked here."""
+The routes are in upload_routes.py: the resolver, the request models, their validation and the services
+are built in this import on Lambda (its init phase) and on first use elsewhere
+(media_core.api.lazy); the settings are read and checked here."""
 
 from typing import TYPE_CHECKING
 

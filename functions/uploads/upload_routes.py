@@ -1,7 +1,7 @@
 """Upload API: POST /uploads, POST /uploads/{media_id}/complete, DELETE /uploads/{media_id}, the
 parts routes, GET /uploads/limits, and Uppy's S3 contract under /s3 (docs/uppy.md).
 
-The routes, included in app.py's resolver on the first request (media_core.api.lazy)."""
+The routes, included in app.py's resolver when it is built (media_core.api.lazy)."""
 
 from http import HTTPStatus
 from typing import Annotated, Any

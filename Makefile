@@ -59,7 +59,7 @@ test: venv ffmpeg-tools $(TEST_DEPS)
 lint: venv sam-venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy layers/media_core/media_core local_stack tools tests/unit/fakes.py
+	$(VENV)/bin/mypy layers/media_core/media_core layers/media_core/slim_sdk.py local_stack tools tests/unit/fakes.py
 	$(VENV)/bin/mypy clients/python/src && $(PY) clients/python/tools/generate_models.py --check
 	@for fn in functions/*/; do echo "mypy $$fn"; (cd $$fn && ../../$(VENV)/bin/mypy --config-file ../../pyproject.toml app.py) || exit 1; done
 	$(SAM_VENV)/bin/cfn-lint template.yaml

@@ -1,14 +1,18 @@
 """The shared layer ships the AWS SDK the tests use, with only the service models the code calls
-(layers/media_core/requirements.txt, sdk-services.txt, Makefile `layer-sdk-models`).
+(layers/media_core/requirements.txt, sdk-services.txt, slim_sdk.py via the Makefile's
+`layer-sdk-models`).
 
 On Lambda /opt/python comes before the runtime's own boto3, and aws-xray-sdk brings botocore into
 the layer: without boto3 pinned beside it, the runtime's boto3 ran on a botocore no test had run
 it with. The trimmed models make a client of an unlisted service fail (UnknownServiceError), so
-the list is checked against every client the code creates."""
+the list is checked against every client the code creates. The models also lose their
+documentation, older API versions and examples, and endpoints.json the other services: checked
+here to change nothing a client does, against the full SDK of this environment."""
 
 from __future__ import annotations
 
 import ast
+import gzip
 import importlib.metadata
 import json
 import re
@@ -16,6 +20,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import boto3
 import botocore
@@ -82,10 +87,36 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         target = artifacts / "python" / source.name
         shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
     subprocess.run(
-        ["make", "-s", "-C", str(LAYER), "layer-sdk-models", f"ARTIFACTS_DIR={artifacts}"],
+        ["make", "-s", "-C", str(LAYER), "layer-sdk-models", f"ARTIFACTS_DIR={artifacts}",
+         f"PYTHON={sys.executable}"],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     return artifacts / "python"
+
+
+FULL_DATA = Path(str(botocore.__file__)).parent / "data"
+
+
+def _json(path: Path) -> Any:
+    raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    return json.loads(raw)
+
+
+def _undocumented(node: Any) -> tuple[Any, int]:
+    """The JSON without its "documentation" strings, and how many there were."""
+    if isinstance(node, dict):
+        kept, count = {}, 0
+        for key, value in node.items():
+            if key == "documentation" and isinstance(value, str):
+                count += bool(value)
+                continue
+            kept[key], inner = _undocumented(value)
+            count += inner
+        return kept, count
+    if isinstance(node, list):
+        pairs = [_undocumented(value) for value in node]
+        return [value for value, _ in pairs], sum(count for _, count in pairs)
+    return node, 0
 
 
 def test_only_the_listed_models_are_left(site: Path) -> None:
@@ -94,6 +125,71 @@ def test_only_the_listed_models_are_left(site: Path) -> None:
     assert {p.name for p in (site / "boto3" / "data").iterdir() if p.is_dir()} == {"dynamodb", "s3", "sqs"}
     for shared in ("endpoints.json", "partitions.json", "_retry.json", "sdk-default-configuration.json"):
         assert (site / "botocore" / "data" / shared).is_file(), shared
+    for service in _listed():
+        versions = [p.name for p in (site / "botocore" / "data" / service).iterdir()]
+        newest = max(p.parent.name for p in (FULL_DATA / service).glob("*/service-2.json*"))
+        assert versions == [newest], (service, versions)
+    files = list((site / "botocore" / "data").rglob("*.json*"))
+    assert not [f for f in files if f.name.endswith(".gz") or f.name.startswith("examples-")], files
+
+
+def test_the_models_differ_from_the_full_sdk_only_in_documentation(site: Path) -> None:
+    compared, emptied = 0, 0
+    for path in (site / "botocore" / "data").glob("*/*/*.json"):
+        relative = path.relative_to(site / "botocore" / "data")
+        original = next(FULL_DATA.glob(f"{relative}*"))  # .json or .json.gz
+        slim, left = _undocumented(_json(path))
+        full, documented = _undocumented(_json(original))
+        assert slim == full, relative
+        assert left == 0, f"{relative}: {left} documentation strings left"
+        compared, emptied = compared + 1, emptied + documented
+    assert compared >= 3 * len(_listed()) and emptied > 5_000, (compared, emptied)
+
+
+def test_endpoints_keep_every_partition_and_the_listed_services(site: Path) -> None:
+    prefixes = {
+        _json(next((site / "botocore" / "data" / name).glob("*/service-2.json")))["metadata"][
+            "endpointPrefix"
+        ]
+        for name in _listed()
+    }
+    assert "states" in prefixes and "dynamodb" in prefixes  # stepfunctions' prefix is not its name
+    slim = _json(site / "botocore" / "data" / "endpoints.json")
+    full = _json(FULL_DATA / "endpoints.json")
+    assert len(slim["partitions"]) == len(full["partitions"]) >= 5
+    for kept, original in zip(slim["partitions"], full["partitions"], strict=True):
+        assert {k: v for k, v in kept.items() if k != "services"} == {
+            k: v for k, v in original.items() if k != "services"
+        }
+        assert kept["services"] == {k: v for k, v in original["services"].items() if k in prefixes}
+    assert len(full["partitions"][0]["services"]) > 100 > len(slim["partitions"][0]["services"])
+
+
+# What a client resolves, by partition: the same from the slim layer as from the full SDK.
+RESOLVED = """
+import json, sys
+if sys.argv[1]:
+    sys.path.insert(0, sys.argv[1])
+import boto3, botocore.config
+REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "cn-north-1", "us-gov-west-1", "us-iso-east-1"]
+seen = {}
+for region in REGIONS:
+    session = boto3.session.Session(aws_access_key_id="k", aws_secret_access_key="s", region_name=region)
+    for name in json.loads(sys.argv[2]):
+        for fips in (False, True):
+            client = session.client(name, config=botocore.config.Config(use_fips_endpoint=fips))
+            meta = client.meta
+            seen[f"{region} {name} fips={fips}"] = [
+                meta.endpoint_url, meta.region_name, meta.partition, meta.service_model.api_version,
+                meta.service_model.signing_name, sorted(meta.service_model.operation_names),
+            ]
+    s3 = session.client("s3", config=botocore.config.Config(signature_version="s3v4"))
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "media-b", "Key": "k/1.jpg"})
+    seen[f"{region} s3 presigned"] = [url.split("?")[0], url.split("X-Amz-Credential=")[1].split("&")[0]]
+    meta = session.resource("dynamodb").Table("media").meta.client.meta
+    seen[f"{region} dynamodb resource"] = [meta.endpoint_url, meta.service_model.api_version]
+print(json.dumps(seen))
+"""
 
 
 def test_every_listed_client_works_from_the_trimmed_sdk_and_others_do_not(site: Path) -> None:
@@ -124,3 +220,18 @@ print(json.dumps({{"made": made, "table": table.name, "url": url, "refused": ref
     assert "/b/k?" in report["url"] and "%2Feu-west-1%2Fs3%2Faws4_request" in report["url"], report["url"]
     assert "X-Amz-Signature=" in report["url"]
     assert report["refused"] == "UnknownServiceError"
+
+
+def test_every_client_resolves_as_with_the_full_sdk_in_every_partition(site: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(site)}
+    resolved = {}
+    for where in (str(site), ""):  # "": this environment's full SDK
+        command = [sys.executable, "-I", "-B", "-c", RESOLVED, where, json.dumps(sorted(_listed()))]
+        result = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+        assert result.returncode == 0, result.stderr[-3000:]
+        resolved[where] = json.loads(result.stdout)
+    slim, full = resolved[str(site)], resolved[""]
+    assert slim == full
+    assert full["cn-north-1 dynamodb fips=False"][0] == "https://dynamodb.cn-north-1.amazonaws.com.cn"
+    assert full["us-gov-west-1 s3 fips=True"][0] == "https://s3-fips.us-gov-west-1.amazonaws.com"
+    assert len(full) == 6 * (2 * len(_listed()) + 2)

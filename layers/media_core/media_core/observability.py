@@ -1,24 +1,24 @@
 """Logs and metrics, configured in one place.
 
 Every module logs through Powertools' `Logger(child=True)` (the handler's Logger sets service,
-level and the request context); the figures an operator watches are CloudWatch EMF metrics
-through one Powertools `Metrics` instance, flushed by `@metrics.log_metrics` on each handler.
-Namespace: POWERTOOLS_METRICS_NAMESPACE (template Globals). Metric names:
+level and the request context); the figures an operator watches are CloudWatch EMF metrics,
+each written as its own Powertools `single_metric` document when it happens: a batch handler
+that crashes later has still reported what it finished, and no handler needs a flushing
+decorator. Namespace: POWERTOOLS_METRICS_NAMESPACE (template Globals). Metric names:
 
   UploadsStarted (Count, by Kind)   MediaReady / MediaFailed (Count, by Kind)
-  ProcessingMs (Milliseconds, by Kind)   BytesIn / BytesOut (Bytes, by Kind)   DlqRedriven (Count)
+  ProcessingMs (Milliseconds, by Kind)   BytesIn / BytesOut (Bytes, by Kind)
+
+`DlqRedriven` (Count) is put by the operator's tool that redrives (tools/redrive.py), not here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from media_core.domain.models import Kind
-
-metrics = Metrics()
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,3 @@ class KindMetrics:
 
 def metrics_for(kind: Kind) -> KindMetrics:
     return KindMetrics(kind)
-
-
-def dlq_redriven(count: int) -> None:
-    metrics.add_metric(name="DlqRedriven", unit=MetricUnit.Count, value=count)

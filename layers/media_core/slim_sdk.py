@@ -32,8 +32,9 @@ DOCS_ONLY = ("examples-1.json",)
 
 
 def listed(services_file: Path) -> set[str]:
+    """The service names of sdk-services.txt: each line's first word ("xray  by aws_xray_sdk")."""
     lines = services_file.read_text().splitlines()
-    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+    return {line.split()[0] for line in lines if line.strip() and not line.startswith("#")}
 
 
 def without_documentation(node: object) -> object:

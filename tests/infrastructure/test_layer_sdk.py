@@ -25,6 +25,9 @@ from typing import Any
 import boto3
 import botocore
 import pytest
+import slim_sdk  # layers/media_core/slim_sdk.py, the layer's build step
+
+from bench.bench_cold_start import aws_stub, targets
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers" / "media_core"
@@ -33,8 +36,14 @@ SDK_CALLS = {"client", "resource"}
 
 
 def _listed() -> set[str]:
+    return slim_sdk.listed(LAYER / "sdk-services.txt")
+
+
+def _made_by_dependencies() -> dict[str, str]:
+    """Service -> the package that creates its client ("xray  by aws_xray_sdk")."""
     lines = (LAYER / "sdk-services.txt").read_text().splitlines()
-    return {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+    words = [line.split() for line in lines if not line.startswith("#")]
+    return {w[0]: w[2] for w in words if len(w) == 3 and w[1] == "by"}
 
 
 def _called() -> dict[str, list[str]]:
@@ -62,13 +71,19 @@ def _pins() -> dict[str, str]:
     return {name.lower(): version for name, version in pinned}
 
 
-def test_the_model_list_is_exactly_the_services_the_code_calls() -> None:
+def test_the_model_list_is_exactly_the_services_the_code_and_its_dependencies_call() -> None:
     called = _called()
     assert {"s3", "dynamodb", "sqs"} <= set(called), called  # the scan sees the clients
     missing = set(called) - _listed()
     assert not missing, f"not in sdk-services.txt (the layer would have no model): {missing} {called}"
-    unused = _listed() - set(called)
+    dependencies = _made_by_dependencies()
+    assert dependencies == {"xray": "aws_xray_sdk"}  # its recorder's sampling client, at import
+    unused = _listed() - set(called) - set(dependencies)
     assert not unused, f"sdk-services.txt lists models no code uses: {unused}"
+    for service, package in dependencies.items():
+        source = Path(str(importlib.import_module(package).__file__)).parent
+        call = re.compile(rf"""(create_)?client\(\s*['"]{service}['"]""")
+        assert any(call.search(p.read_text()) for p in source.rglob("*.py")), (service, package)
 
 
 def test_the_layer_pins_the_sdk_the_tests_run() -> None:
@@ -235,3 +250,37 @@ def test_every_client_resolves_as_with_the_full_sdk_in_every_partition(site: Pat
     assert full["cn-north-1 dynamodb fips=False"][0] == "https://dynamodb.cn-north-1.amazonaws.com.cn"
     assert full["us-gov-west-1 s3 fips=True"][0] == "https://s3-fips.us-gov-west-1.amazonaws.com"
     assert len(full) == 6 * (2 * len(_listed()) + 2)
+
+
+# Lambda's sys.path for one function, with the slimmed SDK ahead of this environment's; imports
+# the app as the init phase does and, for an API function, serves the benchmark's first request.
+IMPORT_APP = """
+import json, sys
+sys.path[:0] = sys.argv[1:4]
+import boto3, botocore
+assert boto3.__file__.startswith(sys.argv[2]) and botocore.__file__.startswith(sys.argv[2])
+import app
+if sys.argv[4]:
+    class Context:
+        function_name, memory_limit_in_mb, aws_request_id = "probe", 512, "probe"
+        invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:probe"
+    print(app.handler(json.loads(sys.argv[4]), Context())["statusCode"])
+"""
+
+
+def test_every_function_starts_from_the_slimmed_sdk(site: Path) -> None:
+    # Each function's template environment, as on Lambda (AWS_LAMBDA_INITIALIZATION_TYPE set:
+    # the API functions build their clients at import); AWS is a stub on 127.0.0.1.
+    with aws_stub() as endpoint:
+        functions = [t for t in targets(endpoint) if t.kind not in ("baseline", "reference")]
+        assert {t.name for t in functions} == {p.parent.name for p in (ROOT / "functions").glob("*/app.py")}
+        failed = {}
+        for target in functions:
+            env = {**target.env, "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s", "HOME": str(site)}
+            command = [sys.executable, "-B", "-c", IMPORT_APP, str(target.code_dir), str(site), str(LAYER),
+                       target.first_request]  # fmt: skip
+            result = subprocess.run(command, cwd=target.code_dir, env=env, capture_output=True, text=True)
+            answered = result.stdout.split()[-1:] == [str(target.first_status)] or not target.first_request
+            if result.returncode != 0 or not answered:
+                failed[target.name] = result.stderr[-1500:] or result.stdout[-500:]
+    assert not failed, "\n\n".join(f"{name}:\n{error}" for name, error in sorted(failed.items()))

@@ -36,7 +36,8 @@ sys.path[:0] = [str(ROOT / "layers" / "media_core")]
 
 import numpy as np  # noqa: E402
 from media_core.domain.errors import MediaRejected  # noqa: E402
-from media_core.engines.imaging import DEFAULT_PRESETS, process_image  # noqa: E402
+from media_core.engines.imaging.image_job import process_image  # noqa: E402
+from media_core.engines.imaging.presets import DEFAULT_PRESETS  # noqa: E402
 from PIL import Image, ImageOps  # noqa: E402
 
 CORPUS = Path(os.environ.get("MEDIA_CORPUS_DIR", ROOT.parent / "shared" / "corpus" / "photos"))

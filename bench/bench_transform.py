@@ -39,7 +39,7 @@ sys.path[:0] = [str(ROOT / "layers" / "media_core"), str(ROOT)]
 
 import numpy as np  # noqa: E402
 from media_core.domain.transform import TransformOptions  # noqa: E402
-from media_core.engines.imaging import process_image  # noqa: E402
+from media_core.engines.imaging.image_job import process_image  # noqa: E402
 from media_core.engines.imaging.transform import choose_source, render_transform  # noqa: E402
 from PIL import Image  # noqa: E402
 

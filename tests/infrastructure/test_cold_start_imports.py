@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from bench.bench_cold_start import first_request_event
+from bench.bench_cold_start import aws_stub, first_request_event, targets
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ["PIL", "numpy", "ffmpeg", "pypdfium2", "pillow_heif"]
@@ -166,3 +166,42 @@ def test_on_lambda_the_init_phase_builds_the_resolver_services_and_clients(funct
     if function == "manage":  # a changed record is answered with the query service's view
         others -= {"media_core.services.queries", "media_core.dal.url_signing"}
     assert not others & set(probe(function, sorted(others), env=ON_LAMBDA)["import"])
+
+
+# The heavy libraries each processor may load: those of its own kind. numpy only where it is
+# used on every run: the image fingerprints (image) and the audio waveform (av); the transform,
+# document and video-transcode paths load it only for 16-bit pixels (~115 ms of a cold start).
+PROCESSOR_LIBRARIES = {
+    "image": ["PIL", "numpy", "pillow_heif"],
+    "document": ["PIL", "pillow_heif", "pypdfium2"],
+    "av": ["PIL", "ffmpeg", "numpy", "pillow_heif"],
+    "transcode": ["PIL", "ffmpeg", "pillow_heif"],
+    "transform": ["PIL", "pillow_heif"],
+}
+
+
+def test_each_processor_imports_only_the_libraries_of_its_kind():
+    # Their template environments; the transform function reads its signing keys from a stub
+    with aws_stub() as endpoint:
+        envs = {t.name: t.env for t in targets(endpoint) if t.name in PROCESSOR_LIBRARIES}
+        loaded = {
+            name: probe(
+                name, HEAVY, env={**envs[name], "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
+            )
+            for name in PROCESSOR_LIBRARIES
+        }
+    assert {name: found["import"] for name, found in loaded.items()} == PROCESSOR_LIBRARIES
+
+
+def test_an_on_demand_transform_renders_without_numpy():
+    # A 600x400 JPEG rendered at 300 px wide as WebP, in a fresh process
+    code = (
+        "import io, sys; sys.path.insert(0, 'layers/media_core'); from PIL import Image; "
+        "from media_core.domain.transform import TransformOptions; "
+        "from media_core.engines.imaging.transform import render_transform; "
+        "buffer = io.BytesIO(); Image.new('RGB', (600, 400), (200, 30, 30)).save(buffer, 'JPEG'); "
+        "result = render_transform(buffer.getvalue(), TransformOptions(width=300, format='webp')); "
+        "image = Image.open(io.BytesIO(result.data)); "
+        "print(image.format, image.size, 'numpy' in sys.modules)"
+    )
+    assert run_python("-c", code) == "WEBP (300, 200) False"

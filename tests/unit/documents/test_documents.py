@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from media_core.domain.errors import MediaRejected
 from media_core.engines.documents import DOCUMENT_PREVIEW_PRESETS, DocumentLimits, process_document
-from media_core.engines.imaging import render_variants
+from media_core.engines.imaging.render import render_variants
 
 from tests.support import images
 

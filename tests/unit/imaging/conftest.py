@@ -8,7 +8,8 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 import pytest
-from media_core.engines.imaging import ProcessedImage, RenderedVariant, process_image
+from media_core.engines.imaging.image_job import ProcessedImage, process_image
+from media_core.engines.imaging.render import RenderedVariant
 from PIL import Image
 
 from tests.support import images

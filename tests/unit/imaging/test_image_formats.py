@@ -7,8 +7,9 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from media_core.engines.imaging import DEFAULT_PRESETS, ProcessedImage, process_image, render_variants
-from media_core.engines.imaging.presets import POSTER_PRESETS, Preset
+from media_core.engines.imaging.image_job import ProcessedImage, process_image
+from media_core.engines.imaging.presets import DEFAULT_PRESETS, POSTER_PRESETS, Preset
+from media_core.engines.imaging.render import render_variants
 from PIL import Image, ImageCms
 
 from tests.support import images

@@ -6,7 +6,8 @@ import time
 
 import pytest
 from media_core.domain.errors import MediaRejected
-from media_core.engines.imaging import ImageLimits, process_image
+from media_core.engines.imaging.guards import ImageLimits
+from media_core.engines.imaging.image_job import process_image
 
 from tests.support import images
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from media_core.engines.imaging import ProcessedImage
+from media_core.engines.imaging.image_job import ProcessedImage
 
 from tests.unit.imaging.conftest import by_name, pixels
 

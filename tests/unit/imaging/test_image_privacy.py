@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from media_core.engines.imaging import ImageLimits, process_image
+from media_core.engines.imaging.guards import ImageLimits
+from media_core.engines.imaging.image_job import process_image
 
 from tests.support import images
 from tests.unit.imaging.conftest import decode

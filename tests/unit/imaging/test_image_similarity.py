@@ -8,14 +8,8 @@ from collections.abc import Callable
 from itertools import combinations
 
 import pytest
-from media_core.engines.imaging import (
-    DEFAULT_MAX_DISTANCE,
-    ProcessedImage,
-    hamming,
-    hash_bands,
-    process_image,
-)
-from media_core.engines.imaging.similarity import band_layout
+from media_core.engines.imaging.image_job import ProcessedImage, process_image
+from media_core.engines.imaging.similarity import DEFAULT_MAX_DISTANCE, band_layout, hamming, hash_bands
 from PIL import Image
 
 from tests.support import images

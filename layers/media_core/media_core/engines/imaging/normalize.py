@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from functools import lru_cache
 
-import numpy as np
 from PIL import Image, ImageCms
 
 __all__ = [
@@ -87,7 +86,11 @@ def profile_description(icc: bytes | None) -> str | None:
 
 
 def _sixteen_to_eight(image: Image.Image) -> Image.Image:
-    # Pillow's I;16 -> L conversion clips at 255 (a white image); scale instead.
+    # Pillow's I;16 -> L conversion clips at 255 (a white image); scale instead. numpy only
+    # here: importing it costs ~115 ms of a cold start that the transform, document and video
+    # paths would otherwise pay for 16-bit input alone.
+    import numpy as np
+
     array = np.asarray(image)
     if array.dtype.kind == "f":
         top = float(array.max()) or 1.0

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from PIL import Image
 
 from media_core.domain.transform import DEFAULT_LIMITS, TransformLimits, TransformOptions, negotiate_format
+from media_core.engines.imaging.decode import decode_upright
 from media_core.engines.imaging.formats import open_image
 from media_core.engines.imaging.guards import ImageLimits
-from media_core.engines.imaging.image_job import decode_upright
 from media_core.engines.imaging.normalize import exif_orientation, has_alpha, oriented_size
 from media_core.engines.imaging.presets import MEDIA_TYPES, OutputFormat, Preset
 from media_core.engines.imaging.render import preset_scale, render_variants, target_size

@@ -13,8 +13,9 @@ import base64
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from media_core.api.tracing import api_tracer
 from media_core.domain.errors import MediaRejected, NotFound
 from media_core.domain.transform import InvalidSignature, InvalidTransform
 from media_core.services.transforms import Rendition
@@ -22,7 +23,7 @@ from media_core.settings import transform_settings
 from media_core.wiring import transform_service
 
 logger = Logger()
-tracer = Tracer()
+tracer = api_tracer()  # a CDN miss waits for this cold start: the X-Ray SDK only on request
 transform_settings()  # validated at cold start
 transform_service()  # signing keys read once per cold start
 

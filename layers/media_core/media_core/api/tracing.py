@@ -1,8 +1,9 @@
-"""Tracing for the API functions, only where it pays.
+"""Tracing for the HTTP functions (the API and the CDN's transform origin), only where it pays.
 
-The X-Ray SDK costs ~100 ms of every API cold start (bench/bench_cold_start.py) while the
-handlers do one or two DynamoDB calls. Lambda's active tracing (template Globals) still records
-each invocation; the SDK's per-route subsegments come back with API_XRAY_SDK=true."""
+The X-Ray SDK costs ~35-100 ms of every such cold start (bench/bench_cold_start.py), which a
+client or a CDN miss waits for, while the handlers do one or two AWS calls. Lambda's active
+tracing (template Globals) still records each invocation; the SDK's subsegments come back with
+API_XRAY_SDK=true."""
 
 from __future__ import annotations
 

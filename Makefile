@@ -27,7 +27,7 @@ help:
 	@echo "make run    - start the whole pipeline locally (embedded AWS emulation, no account, no Docker)"
 	@echo "make test   - install everything needed and run the tests"
 	@echo "make token USER=alice [ADMIN=1] - print a bearer token for the local stack"
-	@echo "make lint | build | validate | openapi | browser | sam-local-env | bench-images | bench-video | bench-query | bench-burst | bench-cold-start"
+	@echo "make lint | build | validate | openapi | browser | sam-local-env | bench-images | bench-video | bench-query | bench-burst | bench-cold-start | bench-cold-start-layer"
 
 $(VENV)/.installed: $(REQS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)

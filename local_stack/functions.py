@@ -213,14 +213,23 @@ def summarize(result: Any) -> str:
     return "ok"
 
 
+# Powertools' HTTP resolvers keep the current request on a class attribute
+# (BaseRouter.current_event) that every resolver of the process shares. On Lambda each function
+# has a process of its own; here the API functions share one, so they take turns: otherwise one
+# function's request could be answered with another's query string and caller
+# (tests/integration/test_local_stack_isolation.py).
+_API_FUNCTIONS = threading.Lock()
+
+
 class LocalFunction:
-    """One function's handler, run one invocation at a time (one execution environment): Powertools
-    resolvers keep the current event on a module-level object, as Lambda allows."""
+    """One function's handler, run one invocation at a time (one execution environment), and the
+    API functions one at a time between them (_API_FUNCTIONS)."""
 
     def __init__(self, spec: FunctionSpec) -> None:
         self.spec = spec
         self._handler = _import_handler(spec)
-        self._lock = threading.Lock()
+        serves_api = any(event.type.lower() == "api" for event in spec.events)
+        self._lock = _API_FUNCTIONS if serves_api else threading.Lock()
 
     def invoke(self, event: Any, trigger: str) -> Any:
         """Returns the handler's result; raises FunctionError if it raised. Logs one line."""

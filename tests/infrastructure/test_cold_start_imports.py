@@ -168,13 +168,13 @@ def test_on_lambda_the_init_phase_builds_the_resolver_services_and_clients(funct
     assert not others & set(probe(function, sorted(others), env=ON_LAMBDA)["import"])
 
 
-# The heavy libraries each processor may load: those of its own kind. numpy only where it is
-# used on every run: the image fingerprints (image) and the audio waveform (av); the transform,
-# document and video-transcode paths load it only for 16-bit pixels (~115 ms of a cold start).
+# The heavy libraries each processor imports: those of its own kind. numpy only where every run
+# uses it, the image fingerprints (image); the audio waveform (av) and 16-bit pixels (transform,
+# document, posters) import it when they need it (~40-115 ms of a cold start).
 PROCESSOR_LIBRARIES = {
     "image": ["PIL", "numpy", "pillow_heif"],
     "document": ["PIL", "pillow_heif", "pypdfium2"],
-    "av": ["PIL", "ffmpeg", "numpy", "pillow_heif"],
+    "av": ["PIL", "ffmpeg", "pillow_heif"],
     "transcode": ["PIL", "ffmpeg", "pillow_heif"],
     "transform": ["PIL", "pillow_heif"],
 }

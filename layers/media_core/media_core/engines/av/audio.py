@@ -8,16 +8,18 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ffmpeg
-import numpy as np
 from PIL import Image
 
 from media_core.domain.errors import MediaRejected
 from media_core.engines.av import runner
 from media_core.engines.av.limits import AudioLimits, AudioOptions, check_audio
 from media_core.engines.av.probe import MediaInfo, probe, produced
+
+if TYPE_CHECKING:
+    import numpy as np
 
 CONTENT_TYPE_MP3 = "audio/mpeg"
 WAVEFORM_RATE = 8000  # Hz: plenty for a peak envelope, 16 kB/s of PCM to scan
@@ -161,6 +163,8 @@ def waveform(
 ) -> list[float]:
     """`points` peak amplitudes in 0..1 (absolute, not normalised) over the whole duration, from the
     first audio stream decoded to 8 kHz mono s16 and streamed (memory stays flat for long files)."""
+    import numpy as np  # here, not at import: the video path of the av function never needs it
+
     index = _audio_index(info)
     inp = ffmpeg.input(source, **runner.input_options(source, runner.AUDIO_DEMUXERS))
     out = ffmpeg.output(inp[str(index)], "pipe:", format="s16le", acodec="pcm_s16le", ac=1, ar=WAVEFORM_RATE)
@@ -194,6 +198,8 @@ def waveform(
 
 def peaks_from_blocks(block_peaks: np.ndarray[Any, Any], points: int) -> list[float]:
     """Reduce per-block peaks to exactly `points` values in 0..1 (zeros for silence/empty input)."""
+    import numpy as np
+
     if points <= 0:
         return []
     if block_peaks.size == 0:

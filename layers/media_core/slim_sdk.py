@@ -8,7 +8,8 @@ Every cold start's first clients parse their JSON models with an OrderedDict per
 DynamoDB resource and the S3 client read 2.6 MB (endpoints.json alone is 1.25 MB, for 400+
 services). What changes, and why behaviour cannot:
 - models of services not listed are removed (a client of one fails with UnknownServiceError);
-- older API versions of a model are removed: a client takes the newest, and the code names none;
+- older API versions of a model are removed: a client takes the newest, and the code names none
+  (a version that boto3's resource model of the service names is kept);
 - examples-1.json is removed: botocore reads it only to write docstrings;
 - every "documentation" string becomes "": botocore reads it only for docstrings, and some code
   indexes the key (ClientContextParameter), so the key stays;
@@ -26,6 +27,7 @@ import gzip
 import json
 import shutil
 import sys
+from collections.abc import Collection
 from pathlib import Path
 
 DOCS_ONLY = ("examples-1.json",)
@@ -58,11 +60,13 @@ def _write(path: Path, document: object) -> None:
     path.write_text(json.dumps(document, separators=(",", ":"), ensure_ascii=False), encoding="utf-8")
 
 
-def slim_model_folder(service: Path) -> str:
+def slim_model_folder(service: Path, also_keep: Collection[str] = ()) -> str:
     """Slim one service's models in place, keeping only its newest API version (botocore's
-    default, and the code names none); its endpoint prefix."""
-    versions = sorted(p for p in service.iterdir() if p.is_dir() and list(p.glob("service-2.json*")))
-    for older in (p for p in service.iterdir() if p.is_dir() and p not in versions[-1:]):
+    default, and the code names none) and `also_keep` (the versions boto3's resources build their
+    clients with); its endpoint prefix."""
+    versions = sorted(p.name for p in service.iterdir() if p.is_dir() and list(p.glob("service-2.json*")))
+    kept = {*versions[-1:], *also_keep}
+    for older in (p for p in service.iterdir() if p.is_dir() and p.name not in kept):
         shutil.rmtree(older)
     prefix = ""
     for path in sorted(service.rglob("*.json*")):
@@ -98,7 +102,10 @@ def slim(site: Path, services: set[str]) -> set[str]:
     missing = services - {p.name for p in botocore_data.iterdir() if p.is_dir()}
     if missing:
         raise SystemExit(f"no botocore model for {sorted(missing)}")
-    prefixes = {slim_model_folder(botocore_data / name) for name in services}
+    resources = {
+        name: {p.parent.name for p in (boto3_data / name).glob("*/resources-1.json")} for name in services
+    }
+    prefixes = {slim_model_folder(botocore_data / name, resources[name]) for name in services}
     if "" in prefixes:
         raise SystemExit(f"a model of {sorted(services)} has no service-2.json")
     slim_endpoints(botocore_data / "endpoints.json", prefixes)

@@ -284,3 +284,18 @@ def test_every_function_starts_from_the_slimmed_sdk(site: Path) -> None:
             if result.returncode != 0 or not answered:
                 failed[target.name] = result.stderr[-1500:] or result.stdout[-500:]
     assert not failed, "\n\n".join(f"{name}:\n{error}" for name, error in sorted(failed.items()))
+
+
+def test_older_api_versions_go_unless_a_resource_model_names_them(tmp_path: Path) -> None:
+    for version in ("2011-12-05", "2012-08-10"):
+        model = {"metadata": {"endpointPrefix": "dynamodb"}, "documentation": "<p>docs</p>"}
+        (tmp_path / version).mkdir()
+        (tmp_path / version / "service-2.json").write_text(json.dumps(model))
+    (tmp_path / "2010-01-01").mkdir()  # rules only, no model: never a client's version
+    (tmp_path / "2010-01-01" / "endpoint-rule-set-1.json").write_text("{}")
+
+    assert slim_sdk.slim_model_folder(tmp_path, {"2011-12-05"}) == "dynamodb"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2011-12-05", "2012-08-10"]
+    slim_sdk.slim_model_folder(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["2012-08-10"]
+    assert json.loads((tmp_path / "2012-08-10" / "service-2.json").read_text())["documentation"] == ""

@@ -18,12 +18,14 @@ import requests
 from media_core.dal.clients import dynamodb_table
 from media_core.dal.dynamo.status_index import StatusIndex
 from media_core.dal.workflows import StepFunctionsRuns
+from media_core.domain.errors import InvalidTransition
+from media_core.domain.guards import RecordGuard
 from media_core.domain.models import MediaRecord, Status, utc_now
 from media_core.domain.transitions import Transition
 from media_core.engines.av.probe import probe
 from media_core.services.reaper import Reaper
 from media_core.settings import reaper_settings
-from media_core.wiring import media_repository, object_store
+from media_core.wiring import media_repository, object_store, processing_pipeline
 
 from local_stack.stack import LocalStack
 from tests.support.av_media import ffmpeg
@@ -282,3 +284,33 @@ def test_a_container_longer_than_its_video_stream_still_stitches(stack: LocalSta
     mp4 = tmp_path / "tail.mp4"
     mp4.write_bytes(download(body["variants"]["mp4"]["url"]))
     assert count_video_frames(mp4) == 900
+
+
+def test_a_plan_from_a_stale_read_keeps_what_the_hand_off_wrote_in_dynamodb(stack: LocalStack):
+    # Given a run whose plan step read the record before the hand-off's write (its execution runs
+    # as soon as it starts, so the step can be first), in the emulated table
+    media_id = start_upload(stack, "ivan", "race.mp4", "video/mp4", 1000)["media_id"]
+    repository = media_repository(stack.tables["MediaTable"])
+    stale = repository.get(media_id)
+    assert stale is not None
+    stale = repository.transition(stale, Transition(Status.PROCESSING, changes={"run_id": "run-race"}))
+    handed_off = {"transcode": {"execution_arn": "arn:exec", "previous_original": "old"}}
+    repository.transition(
+        stale,
+        Transition(Status.PROCESSING, changes={"metadata": handed_off}, guard=RecordGuard(run_id="run-race")),
+    )
+    # Then DynamoDB refuses a write conditional on the version that step read
+    with pytest.raises(InvalidTransition):
+        repository.transition(
+            stale,
+            Transition(Status.PROCESSING, changes={"metadata": {}}, guard=RecordGuard(version=stale.version)),
+        )
+    # And the step's progress is merged into what the hand-off wrote
+    processing_pipeline().update_run(stale, {"segments": 3})
+    stored = repository.get(media_id)
+    assert stored is not None
+    assert stored.metadata["transcode"] == {
+        "execution_arn": "arn:exec",
+        "previous_original": "old",
+        "segments": 3,
+    }

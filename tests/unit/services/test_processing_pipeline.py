@@ -11,8 +11,10 @@ import pytest
 from media_core.domain.audit import AuditAction
 from media_core.domain.errors import MediaRejected
 from media_core.domain.events import DetailType
+from media_core.domain.guards import RecordGuard
 from media_core.domain.keys import media_prefix, originals_prefix, pinned_original_key
 from media_core.domain.models import MediaRecord, Moderation, Status
+from media_core.domain.transitions import Transition
 from media_core.processing.lifecycle import Outcome
 from media_core.processing.objects import Attempt, ObjectCreated
 from media_core.processing.work import WorkContext, WorkResult
@@ -339,3 +341,29 @@ def test_media_deleted_while_processing_leaves_nothing_and_is_not_announced_read
     assert world.stored(record.media_id).status == Status.DELETED
     assert world.store.keys(UPLOADS) == [] and world.store.keys(MEDIA) == []
     assert [t for t, _ in world.events.published] == [DetailType.DELETED]
+
+
+def test_a_workflow_step_that_read_the_record_before_the_hand_off_keeps_what_the_hand_off_wrote(
+    world: World,
+) -> None:
+    # Given a run handed to a workflow whose first step read the record before the hand-off wrote
+    # its execution and the pinned copy it replaces (the execution starts before that write)
+    record = world.awaiting()
+    claimed = world.with_status(record, Status.PROCESSING, run_id="run-1")
+    handed_off = {"transcode": {"mode": "parallel", "execution_arn": "arn:exec", "previous_original": "old"}}
+    world.records.transition(
+        claimed,
+        Transition(Status.PROCESSING, changes={"metadata": handed_off}, guard=RecordGuard(run_id="run-1")),
+    )
+
+    # When that step records its plan from its stale copy
+    world.pipeline().update_run(claimed, {"segments": 3, "fan_out": "inline"})
+
+    # Then the record holds both: nothing the hand-off wrote was written over
+    assert world.stored(record.media_id).metadata["transcode"] == {
+        "mode": "parallel",
+        "execution_arn": "arn:exec",
+        "previous_original": "old",
+        "segments": 3,
+        "fan_out": "inline",
+    }

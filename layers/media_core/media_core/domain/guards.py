@@ -14,7 +14,7 @@ class Condition(NamedTuple):
     """One precondition on a stored attribute (a dotted path into the record)."""
 
     path: str
-    value: str
+    value: str | int
     equal: bool  # True: the attribute holds `value`; False: it is absent or holds another value
 
 
@@ -26,6 +26,7 @@ class RecordGuard:
     version_id: str | None = None  # the stored original's pinned version is this one
     version_id_not: str | None = None  # no version pinned yet, or another one
     reprocess_token: str | None = None  # a reprocess request with this token is pending
+    version: int | None = None  # the stored record is still the one read (no write since)
 
     def conditions(self) -> list[Condition]:
         """The preconditions this guard sets, in a fixed order (the data layer writes one
@@ -37,5 +38,6 @@ class RecordGuard:
             ("original.version_id", self.version_id, True),
             ("original.version_id", self.version_id_not, False),
             ("reprocess_requested", self.reprocess_token, True),
+            ("version", self.version, True),
         ]
         return [Condition(path, value, equal) for path, value, equal in wanted if value is not None]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -41,6 +41,9 @@ from media_core.processing.work import KindProcessor, WorkContext, WorkResult
 from media_core.settings import ProcessorSettings
 
 logger = Logger(child=True)
+# Versioned writes of a run's progress, each after a fresh read: concurrent writers of a processing
+# record are its run's own (the hand-off, the workflow's steps), so a few attempts always suffice.
+UPDATE_RUN_ATTEMPTS = 5
 
 
 class Outcome(StrEnum):
@@ -191,14 +194,27 @@ class ProcessingPipeline:
         logger.info("handed off", media_id=claimed.media_id, run_id=claimed.run_id, to=result.handoff)
         return Result(Outcome.HANDED_OFF, claimed.media_id, str(result.handoff))
 
-    def update_run(self, claimed: MediaRecord, metadata: dict[str, object]) -> MediaRecord:
-        """Record progress (a workflow's plan) on a record still `processing` for its run."""
-        return self.repository.transition(
-            claimed,
-            Transition(
-                Status.PROCESSING, changes={"metadata": metadata}, guard=RecordGuard(run_id=claimed.run_id)
-            ),
-        )
+    def update_run(self, claimed: MediaRecord, transcode: Mapping[str, object]) -> MediaRecord:
+        """Record progress (a workflow's plan) in `metadata.transcode` of a record still
+        `processing` for its run. The write is conditional on the version read, and on a conflict
+        the record is read again and merged into: a step that read the record before the hand-off
+        wrote the execution and the replaced pinned copy (the execution starts first) must not
+        write its stale copy back over them."""
+        record = claimed
+        for _ in range(UPDATE_RUN_ATTEMPTS):
+            current = dict(record.metadata.get("transcode") or {})
+            metadata = {**record.metadata, "transcode": {**current, **transcode}}
+            guard = RecordGuard(run_id=claimed.run_id, version=record.version)
+            try:
+                return self.repository.transition(
+                    record, Transition(Status.PROCESSING, changes={"metadata": metadata}, guard=guard)
+                )
+            except InvalidTransition:
+                fresh = self.current_run(claimed.media_id, str(claimed.run_id))
+                if fresh is None:
+                    raise
+                record = fresh
+        raise InvalidTransition(f"media {claimed.media_id} kept changing while its run was recorded")
 
     def current_run(self, media_id: str, run_id: str) -> MediaRecord | None:
         """The record if it is still `processing` for `run_id` (a workflow step checks it owns the run)."""

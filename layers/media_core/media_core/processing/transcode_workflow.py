@@ -199,16 +199,13 @@ class TranscodeWorkflow:
         plan = plan_hls(info, self.ladder, self.transcode)
         tasks = [{"first": t.first, "count": t.count} for t in plan.tasks()]
         plan_s = time.perf_counter() - started
-        transcode = dict(claimed.metadata.get("transcode") or {})
-        transcode.update(
-            {
-                "mode": "parallel",
-                "segments": len(plan.segments.segments),
-                "renditions": [r.name for r in plan.renditions],
-                "fan_out": "inline" if len(tasks) <= INLINE_MAP_MAX else "distributed",
-            }
-        )
-        self.pipeline.update_run(claimed, {**claimed.metadata, "transcode": transcode})
+        progress = {
+            "mode": "parallel",
+            "segments": len(plan.segments.segments),
+            "renditions": [r.name for r in plan.renditions],
+            "fan_out": "inline" if len(tasks) <= INLINE_MAP_MAX else "distributed",
+        }
+        self.pipeline.update_run(claimed, progress)
         logger.info("planned", media_id=job.media_id, segments=len(tasks), renditions=len(plan.renditions))
         return {
             "job": job.to_dict(),

@@ -21,6 +21,7 @@ from local_stack.cdn import TRANSFORM_FUNCTION, LocalCdn
 from local_stack.emulator import Emulator
 from local_stack.functions import FunctionSpec, LocalFunction, function_specs, layer_paths, merged_environment
 from local_stack.gateway import Gateway, build_routes
+from local_stack.log_context import keep_log_context_per_thread
 from local_stack.paths import REPO_ROOT, data_dir_from_env
 from local_stack.pollers import QueuePoller, sqs_sources
 from local_stack.provision import Provisioned, Provisioner
@@ -177,6 +178,7 @@ class LocalStack:
         self._layer_dirs = sorted({d for spec in specs for d in spec.layer_dirs})
         _reset_layer_caches(self._layer_dirs)  # handlers validate settings at import: this stack's env
         self.functions = {spec.logical_id: LocalFunction(spec) for spec in specs}
+        keep_log_context_per_thread()  # the functions' Loggers share one formatter in this process
         self._task_router = LambdaTaskRouter(self.functions)
         self._task_router.install()
         if cdn is not None:

@@ -4,10 +4,18 @@ keeps the current request on a class attribute (`BaseRouter.current_event`) that
 of a process shares, so the stack runs its API functions one invocation at a time between them
 (local_stack.functions). Before that, the gallery page's first `GET /media?page_size=12`, sent
 beside `GET /uploads/limits`, sometimes listed 20 items (the other request's empty query string),
-and a list could as well be answered for the other request's caller."""
+and a list could as well be answered for the other request's caller.
+
+The same holds for the logs: the functions' Powertools Loggers share one formatter in this
+process, and each invocation's context (function name, request id, correlation id) is kept to
+its own thread (local_stack.log_context); before that, a request's log lines could name a
+scheduled function that ran meanwhile, and that function's lines the request's correlation id."""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import sys
 import threading
 import time
@@ -69,3 +77,58 @@ def test_a_request_to_another_api_function_cannot_replace_a_running_request(
     assert limits.status_code == 200, limits.text
     assert listed.status_code == 200, listed.text
     assert [item["owner"] for item in listed.json()["items"]] == [sub("alice")]
+
+
+class LogLines(logging.Handler):
+    """The records of the functions' shared Powertools logger, formatted by its own formatter (the
+    one that adds each invocation's context), as they would be printed."""
+
+    def __init__(self, formatter: logging.Formatter) -> None:
+        super().__init__()
+        self.setFormatter(formatter)
+        self.lines: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
+
+
+def test_a_function_running_meanwhile_keeps_its_log_context_out_of_a_requests_log_lines(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+):
+    # Given the query function warm, a capture of what the functions' Powertools logger prints
+    assert call(stack, "GET", "/media?page_size=1", "alice").status_code == 200
+    service = logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"])
+    (powertools,) = [h for h in service.handlers if h.formatter is not None]
+    assert powertools.formatter is not None
+    lines = LogLines(powertools.formatter)
+    monkeypatch.setattr(service, "handlers", [*service.handlers, lines])
+    # ... and alice's list held inside its route, where it logs once released
+    entered, release = threading.Event(), threading.Event()
+    routes = sys.modules["query_routes"]
+    held = held_inside(routes, "media_queries", entered, release)
+
+    def logging_factory() -> Any:
+        queries = held()
+        routes.logger.info("inside the query route")
+        return queries
+
+    monkeypatch.setattr(routes, "media_queries", logging_factory)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # When the cleanup function runs (on its schedule) while alice's request is in its route
+        alice = pool.submit(call, stack, "GET", "/media?page_size=1", "alice")
+        assert entered.wait(10), "alice's request never reached its route"
+        stack.functions["CleanupFunction"].invoke({}, "schedule")
+        release.set()
+        assert alice.result(timeout=30).status_code == 200
+
+    # Then each function's line carries its own invocation's context, as on Lambda
+    by_message = {line["message"]: line for line in lines.lines}
+    query_name = stack.functions["QueryFunction"].spec.name
+    cleanup_name = stack.functions["CleanupFunction"].spec.name
+    assert by_message["cleanup run"]["function_name"] == cleanup_name
+    route_line = by_message["inside the query route"]
+    assert route_line["function_name"] == query_name, route_line
+    assert route_line["function_request_id"] != by_message["cleanup run"]["function_request_id"]
+    # ... and the cleanup's line no correlation id left by the API request before it
+    assert by_message["cleanup run"].get("correlation_id") is None, by_message["cleanup run"]

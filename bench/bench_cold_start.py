@@ -34,7 +34,10 @@ Method (be honest about it):
   (`first_request_event(..., served=False)`, a request refused by
   validation before any AWS call, is what tests/infrastructure/test_cold_start_imports.py uses.)
   A reference row, `+GetItem`, is the floor of such a request: the baseline, a DynamoDB client
-  and one GetItem to the same stub, in one statement.
+  and one GetItem to the same stub, in one statement. A second, `api-floor`, is the floor of an
+  API function of this design with none of our code (bench/api_floor/app.py): Powertools' REST
+  resolver with OpenAPI validation, one pydantic model, the DynamoDB table and an S3 client built
+  at import, and its first request, a validated GET that reads the stub (404).
 - Bytecode as Lambda gets it: `--layer DIR` runs every sample against a built layer's python/
   folder (`make -C layers/media_core build-MediaCoreLayer ARTIFACTS_DIR=/tmp/layer
   LAYER_ARCH=x86_64`, this machine's wheels) in place of layers/media_core, with no private
@@ -114,7 +117,10 @@ SERVED_REQUESTS: dict[str, tuple[str, str, str, int]] = {  # function: (method, 
     "uploads": ("GET", "/uploads/limits", "", 200),
     "query": ("GET", f"/media/{UNKNOWN_ID}", "", 404),
     "manage": ("PATCH", f"/media/{UNKNOWN_ID}", '{"alt_text": "x"}', 404),
+    "api-floor": ("GET", f"/items/{UNKNOWN_ID}", "", 404),
 }
+# The API floor: Powertools' validated resolver, one model and the clients, none of our code.
+API_FLOOR = ROOT / "bench" / "api_floor"
 
 
 def first_request_event(function: str, *, served: bool = False) -> str:
@@ -149,7 +155,7 @@ def first_request_event(function: str, *, served: bool = False) -> str:
 @dataclass(frozen=True)
 class Target:
     name: str  # folder name, or "baseline"
-    kind: str  # api | sqs | schedule | invoke | baseline | reference (the GetItem floor)
+    kind: str  # api | sqs | schedule | invoke | baseline | reference (the two floors)
     code_dir: Path
     statement: str
     env: dict[str, str]
@@ -208,6 +214,8 @@ def targets(aws_endpoint: str = "") -> list[Target]:
             "AWS_ENDPOINT_URL_DYNAMODB": aws_endpoint,
         }
         found.append(Target("+GetItem", "reference", LAYER, READ_FLOOR, floor_env))
+        floor_event = first_request_event("api-floor", served=True)
+        found.append(Target("api-floor", "reference", API_FLOOR, "import app", floor_env, floor_event, 404))
     for app in sorted((ROOT / "functions").glob("*/app.py")):
         spec = specs.get(app.parent.resolve())
         if spec is None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from local_stack.log_context import FunctionLogContext
 from local_stack.resolve import Resolver, TemplateError
 
 log = logging.getLogger("local_stack.invoke")
@@ -230,10 +231,11 @@ class LocalFunction:
         self._handler = _import_handler(spec)
         serves_api = any(event.type.lower() == "api" for event in spec.events)
         self._lock = _API_FUNCTIONS if serves_api else threading.Lock()
+        self._log_context = FunctionLogContext()
 
     def invoke(self, event: Any, trigger: str) -> Any:
         """Returns the handler's result; raises FunctionError if it raised. Logs one line."""
-        with self._lock:
+        with self._lock, self._log_context.entered():
             context = LambdaContext(self.spec)
             started = time.perf_counter()
             try:

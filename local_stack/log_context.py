@@ -5,12 +5,17 @@ logger and one Powertools formatter, and `inject_lambda_context` writes each inv
 (function name, request id, cold start, correlation id) into that formatter's one dict. On Lambda
 each function has a process of its own; here a processor, a schedule and an API request run at
 once in threads, and one would log another's context. `keep_log_context_per_thread()` gives the
-formatter a copy of those keys per thread, starting from the keys set at import."""
+formatter a copy of those keys per thread, starting from the keys set at import, and
+`FunctionLogContext` gives each function its own keys while it runs, kept between its invocations
+as in its own execution environment (so a cleanup run after an API request in the same thread does
+not log the request's correlation id)."""
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
@@ -36,6 +41,30 @@ class _KeysPerThread:
         self._threads.keys = keys
 
 
+_FORMATTERS: list[LambdaPowertoolsFormatter] = []
+
+
+class FunctionLogContext:
+    """One function's log keys: in force in the thread that runs it while it runs."""
+
+    def __init__(self) -> None:
+        self._keys: dict[int, dict[str, Any]] = {}
+
+    @contextmanager
+    def entered(self) -> Iterator[None]:
+        outside = [(formatter, formatter.log_format) for formatter in _FORMATTERS]
+        for formatter in _FORMATTERS:
+            at_import: dict[str, Any] = vars(formatter)["_keys_at_import"]
+            formatter.log_format = self._keys.get(id(formatter), dict(at_import))
+        try:
+            yield
+        finally:
+            for formatter, keys in outside:
+                # clear_state may have replaced the dict: keep whatever the invocation left
+                self._keys[id(formatter)] = formatter.log_format
+                formatter.log_format = keys
+
+
 def keep_log_context_per_thread() -> None:
     """Every Powertools formatter of the process's loggers keeps its keys per thread (idempotent)."""
     for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
@@ -49,3 +78,4 @@ def _per_thread(formatter: LambdaPowertoolsFormatter) -> None:
     keys = vars(formatter).pop("log_format")
     formatter.__class__ = type(f"{type(formatter).__name__}PerThread", (_KeysPerThread, type(formatter)), {})
     vars(formatter).update(_keys_at_import=keys, _threads=threading.local())
+    _FORMATTERS.append(formatter)

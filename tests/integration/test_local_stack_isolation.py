@@ -132,3 +132,36 @@ def test_a_function_running_meanwhile_keeps_its_log_context_out_of_a_requests_lo
     assert route_line["function_request_id"] != by_message["cleanup run"]["function_request_id"]
     # ... and the cleanup's line no correlation id left by the API request before it
     assert by_message["cleanup run"].get("correlation_id") is None, by_message["cleanup run"]
+
+
+def test_a_function_run_after_another_in_the_same_thread_logs_none_of_the_others_keys(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+):
+    # Given a capture of the functions' log lines, and a request to the query function made in
+    # this thread (a sample API Gateway event: its request id becomes the correlation id)
+    service = logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"])
+    (powertools,) = [h for h in service.handlers if h.formatter is not None]
+    assert powertools.formatter is not None
+    lines = LogLines(powertools.formatter)
+    monkeypatch.setattr(service, "handlers", [*service.handlers, lines])
+    event = json.loads((Path(__file__).resolve().parents[2] / "events" / "api_get_media.json").read_text())
+    request_id = event["requestContext"]["requestId"]
+    routes = sys.modules["query_routes"]
+    real = routes.media_queries
+
+    def logging_factory() -> Any:
+        routes.logger.info("inside the query route")
+        return real()
+
+    monkeypatch.setattr(routes, "media_queries", logging_factory)
+    assert stack.functions["QueryFunction"].invoke(event, "test")["statusCode"] == 404
+
+    # When the cleanup function runs next in the same thread (as a test or a poller would run it)
+    stack.functions["CleanupFunction"].invoke({}, "schedule")
+
+    # Then the request's line has its correlation id and the cleanup's line none, as on Lambda
+    by_message = {line["message"]: line for line in lines.lines}
+    assert by_message["inside the query route"]["correlation_id"] == request_id
+    cleanup = by_message["cleanup run"]
+    assert cleanup.get("correlation_id") is None, cleanup
+    assert cleanup["function_name"] == stack.functions["CleanupFunction"].spec.name

@@ -15,11 +15,12 @@ import pytest
 import requests
 from media_core import wiring
 from media_core.domain.transform import SigningKeys, sign
+from media_core.processing import lifecycle
 from PIL import Image
 
 from local_stack.stack import LocalStack
 from tests.support import images
-from tests.support.flow import deliver, queued_messages, upload
+from tests.support.flow import deliver, queued_messages, start_upload, upload
 from tests.support.local_stack import running_stack
 from tests.support.media_api import call, ready_image
 
@@ -55,7 +56,34 @@ def urls_of(body: dict[str, Any]) -> list[str]:
 
 def rendition_keys(stack: LocalStack, media_id: str) -> list[str]:
     listing = stack.client("s3").list_objects_v2(Bucket=stack.buckets["MediaBucket"])
-    return [o["Key"] for o in listing.get("Contents", []) if f"/{media_id}/t/" in o["Key"]]
+    return [
+        o["Key"] for o in listing.get("Contents", []) if f"/{media_id}/" in o["Key"] and "/t/" in o["Key"]
+    ]
+
+
+def invalidated_paths(stack: LocalStack, since: int = 0) -> set[str]:
+    """Every path the CDN was told to drop, from its `since`-th invalidation on."""
+    assert stack.gateway is not None and stack.gateway.cdn is not None
+    return {path for batch in stack.gateway.cdn.invalidations()[since:] for path in batch}
+
+
+def same_size(*files: bytes) -> list[bytes]:
+    """JPEGs padded after their end marker (decoders ignore it) to one size: a replacement sent
+    through the same presigned POST, whose policy takes the declared size."""
+    size = max(len(f) for f in files)
+    return [f + b"\0" * (size - len(f)) for f in files]
+
+
+def post_file(created: dict[str, Any], data: bytes) -> None:
+    post = created["upload"]
+    sent = requests.post(post["url"], data=post["fields"], files={"file": ("f.jpg", data)}, timeout=60)
+    assert sent.status_code in (200, 201, 204), sent.text
+
+
+def pixel(response: requests.Response) -> tuple[int, ...]:
+    with Image.open(io.BytesIO(response.content)) as image:
+        value: tuple[int, ...] = image.convert("RGB").getpixel((10, 10))  # type: ignore[assignment]
+        return value
 
 
 def transform_keys(stack: LocalStack) -> SigningKeys:
@@ -326,8 +354,7 @@ class TestRevocation:
         # Then the public URL is refused and the CDN is told to drop its copies
         assert requests.get(url, timeout=60).status_code == 403
         # (its transformations, and its published copies: services/publication.py)
-        found = stack.gateway.cdn.invalidations()
-        assert [f"/t/{media_id}/*"] in found and [f"/public/{media_id}/*"] in found
+        assert {f"/t/{media_id}/*", f"/public/{media_id}/*"} <= invalidated_paths(stack)
         # And the URLs she now gets expire
         assert "exp_" in view(stack, media_id, "carol")["srcset"][0]["url"]
 
@@ -340,4 +367,119 @@ class TestRevocation:
         assert call(stack, "DELETE", f"/media/{media_id}", "dave").status_code == 204
         assert requests.get(url, timeout=60).status_code == 404
         assert requests.get(small, timeout=60).status_code == 404  # the origin object is gone
-        assert [f"/t/{media_id}/*"] in stack.gateway.cdn.invalidations()
+        assert f"/t/{media_id}/*" in invalidated_paths(stack)
+
+
+class TestReplacement:
+    def test_a_replacement_gets_new_transformation_urls_and_the_earlier_runs_are_refused_and_removed(
+        self, stack: LocalStack
+    ):
+        # Given erin's red swatch, processed, and its 1280 px transformation stored and redirected to
+        red, blue = same_size(
+            images.encode(Image.new("RGB", (1400, 1050), (255, 0, 0)), "JPEG", quality=90),
+            images.encode(Image.new("RGB", (1400, 1050), (0, 0, 255)), "JPEG", quality=90),
+        )
+        created = start_upload(stack, "erin", "swatch.jpg", "image/jpeg", len(red))
+        media_id = created["media_id"]
+        post_file(created, red)
+        assert deliver(stack, "ImageQueue", "ImageFunction", queued_messages(stack, "ImageQueue", 1)) == {
+            "batchItemFailures": []
+        }
+        old_url = next(e["url"] for e in view(stack, media_id, "erin")["srcset"] if e["width"] == 1280)
+        os.environ["TRANSFORM_MAX_INLINE_BYTES"] = "1000"  # every output is stored and redirected to
+        wiring.reset_caches()
+        try:
+            first = requests.get(old_url, headers={"Accept": "image/jpeg"}, allow_redirects=False, timeout=60)
+            assert first.status_code == 302, first.text
+            assert pixel(requests.get(first.headers["Location"], timeout=60))[0] > 200
+            (old_rendition,) = rendition_keys(stack, media_id)
+            # When erin uploads blue bytes through the same presigned POST, and they are processed
+            post_file(created, blue)
+            assert deliver(stack, "ImageQueue", "ImageFunction", queued_messages(stack, "ImageQueue", 1)) == {
+                "batchItemFailures": []
+            }
+            body = view(stack, media_id, "erin")
+            new_url = next(e["url"] for e in body["srcset"] if e["width"] == 1280)
+            # Then the transformation URL is new (a year-long cached copy of the old one is never it)
+            assert body["status"] == "ready" and new_url != old_url
+            # ... the old one is refused, saying why, and renders nothing
+            refused = requests.get(
+                old_url, headers={"Accept": "image/jpeg"}, allow_redirects=False, timeout=60
+            )
+            assert refused.status_code == 404 and "earlier version" in refused.text, refused.text
+            # ... the old run's stored rendition is gone with its variants
+            assert old_rendition not in rendition_keys(stack, media_id)
+            # ... and the new URL serves the new bytes
+            again = requests.get(new_url, headers={"Accept": "image/jpeg"}, allow_redirects=False, timeout=60)
+            assert again.status_code == 302, again.text
+            assert urlsplit(again.headers["Location"]).path.removeprefix("/cdn/") != old_rendition
+            assert pixel(requests.get(again.headers["Location"], timeout=60))[2] > 200
+        finally:
+            del os.environ["TRANSFORM_MAX_INLINE_BYTES"]
+            wiring.reset_caches()
+
+    def test_flagging_public_media_purges_its_transformations_at_the_edge(self, stack: LocalStack):
+        # Given frank's public, approved image, its public transformation URL served (cacheable)
+        media_id = ready_image(stack, "frank", seed=5, visibility="public")
+        moderation = f"/admin/media/{media_id}/moderation"
+        assert (
+            call(stack, "PATCH", moderation, "root", admin=True, json={"status": "approved"}).status_code
+            == 200
+        )
+        url = view(stack, media_id, "frank")["srcset"][0]["url"]
+        assert "exp_" not in url and requests.get(url, timeout=60).status_code == 200
+        assert stack.gateway is not None and stack.gateway.cdn is not None
+        since = len(stack.gateway.cdn.invalidations())
+        # When an admin flags it
+        flagged = call(stack, "PATCH", moderation, "root", admin=True, json={"status": "flagged"})
+        assert flagged.status_code == 200, flagged.text
+        # Then the origin refuses the public URL, and the CDN drops its year-long copies of it
+        assert requests.get(url, timeout=60).status_code == 403
+        assert f"/t/{media_id}/*" in invalidated_paths(stack, since)
+
+    def test_a_moderation_decision_while_a_replacement_is_processing_is_refused(self, stack: LocalStack):
+        # Given gina's public image, and a replacement of its bytes uploaded, not yet processed
+        red, blue = same_size(
+            images.encode(Image.new("RGB", (640, 480), (255, 0, 0)), "JPEG", quality=90),
+            images.encode(Image.new("RGB", (640, 480), (0, 0, 255)), "JPEG", quality=90),
+        )
+        created = start_upload(stack, "gina", "a.jpg", "image/jpeg", len(red), visibility="public")
+        media_id, moderation = created["media_id"], f"/admin/media/{created['media_id']}/moderation"
+        post_file(created, blue)
+        deliver(stack, "ImageQueue", "ImageFunction", queued_messages(stack, "ImageQueue", 1))
+        reviewed = view(stack, media_id, "gina")["version"]
+        post_file(created, red)
+        messages = queued_messages(stack, "ImageQueue", 1)
+        # When an admin approves what they saw while the replacement is claimed (processing)
+        original = lifecycle.ProcessingPipeline.finish
+        answers: list[Any] = []
+
+        def finish_after_the_click(self: Any, claimed: Any, *args: Any, **kwargs: Any) -> Any:
+            answers.append(call(stack, "PATCH", moderation, "root", admin=True, json={"status": "approved"}))
+            return original(self, claimed, *args, **kwargs)
+
+        lifecycle.ProcessingPipeline.finish = finish_after_the_click  # type: ignore[method-assign]
+        try:
+            deliver(stack, "ImageQueue", "ImageFunction", messages)
+        finally:
+            lifecycle.ProcessingPipeline.finish = original  # type: ignore[method-assign]
+        # Then it is refused (409, saying why), and the replacement is still pending for everyone
+        assert [a.status_code for a in answers] == [409], [a.text for a in answers]
+        assert "is processing; only ready media is moderated" in answers[0].text
+        after = view(stack, media_id, "gina")
+        assert after["status"] == "ready" and after["moderation"] == "pending"
+        assert call(stack, "GET", f"/media/{media_id}", "victor").status_code == 404
+        # ... and a decision naming the version reviewed before the replacement is refused too
+        stale = call(
+            stack, "PATCH", moderation, "root", admin=True, json={"status": "approved", "version": reviewed}
+        )
+        assert stale.status_code == 409 and f"changed since version {reviewed}" in stale.text, stale.text
+        current = call(
+            stack,
+            "PATCH",
+            moderation,
+            "root",
+            admin=True,
+            json={"status": "approved", "version": after["version"]},
+        )
+        assert current.status_code == 200 and current.json()["moderation"] == "approved", current.text

@@ -188,8 +188,9 @@ class TestReprocess:
 
 class TestModeration:
     def test_admins_moderate_and_rejected_media_is_hidden_from_everyone_else(self, stack: LocalStack):
-        # Given heidi's public media, pending moderation: others do not see it yet (pre-moderation)
-        media_id = awaiting(stack, "heidi", visibility="public")
+        # Given heidi's public media, processed and pending moderation: others do not see it yet
+        # (pre-moderation); a decision is about content an admin saw, so only ready media has one
+        media_id = ready_image(stack, "heidi", seed=41, visibility="public")
         pending = call(stack, "GET", "/admin/media?moderation=pending&page_size=100", "root", admin=True)
         assert media_id in [i["media_id"] for i in pending.json()["items"]]
         assert call(stack, "GET", f"/media/{media_id}", "ivan").status_code == 404

@@ -89,6 +89,9 @@ class TestListing:
             ("moderation=maybe", "moderation"),
             ("cursor=not-a-cursor", "cursor"),
             ("cursor=eyJrIjp7fX0", "cursor"),
+            # one half of the entity filter would filter nothing and look like it did
+            ("entity_type=product", "entity_id"),
+            ("entity_id=p-1", "entity_type"),
         ],
     )
     def test_bad_parameters_are_422_with_a_message_naming_the_field(

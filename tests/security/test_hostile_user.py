@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from urllib.parse import unquote
 
 import pytest
 import requests
@@ -166,7 +167,17 @@ class TestPublicView:
         assert seen["variants"]
         # And the original (EXIF and GPS in it) is not his to download
         assert call(stack, "GET", f"/media/{with_gps}/download", "dave").status_code == 404
-        assert call(stack, "GET", f"/media/{with_gps}/download?variant=thumbnail", "dave").status_code == 302
+        thumbnail = call(stack, "GET", f"/media/{with_gps}/download?variant=thumbnail", "dave")
+        assert thumbnail.status_code == 302
+        # ... and the variant he may download names neither carol's file nor carol: the file is
+        # called by its id, and the URL is the published copy's, not a key under carol's id
+        location = unquote(thumbnail.headers["Location"])
+        assert "gps" not in location and sub("carol") not in location, location
+        assert f'filename="{with_gps}-thumbnail.' in location, location
+        assert download(thumbnail.headers["Location"])[:2] == b"\xff\xd8"
+        # while carol's own download keeps her file name
+        own = call(stack, "GET", f"/media/{with_gps}/download?variant=thumbnail", "carol")
+        assert 'filename="gps-thumbnail.' in unquote(own.headers["Location"])
 
     def test_pending_or_processing_public_media_is_hidden_from_others(self, stack: LocalStack):
         created = start_upload(stack, "carol", "p.jpg", "image/jpeg", 1000, visibility="public")

@@ -212,6 +212,32 @@ def test_moderation_is_for_admins_only(world: World) -> None:
         world.management().moderate(ADMIN, "0" * 32, decision)
 
 
+def test_a_decision_on_media_still_processing_is_refused_and_changes_nothing(world: World) -> None:
+    # Given media whose replacement is being processed (claimed: moderation reset to pending)
+    processing = world.records.update(processed(world), {"status": Status.PROCESSING})
+    # When an admin approves what they saw before the replacement
+    with pytest.raises(Conflict, match="processing; only ready media is moderated"):
+        world.management().moderate(ADMIN, processing.media_id, ModerationRequest(status="approved"))
+    # Then the replacement nobody reviewed is not approved, and no decision is recorded
+    assert world.stored(processing.media_id).moderation == Moderation.PENDING
+    assert [e.action for e in world.audit.entries(processing.media_id)].count(AuditAction.MODERATED) == 0
+
+
+def test_a_decision_for_a_version_since_replaced_is_refused(world: World) -> None:
+    # Given an admin who reviewed version N, then the media changed (version N+1)
+    ready = processed(world)
+    reviewed = ready.version
+    changed = world.records.update(ready, {"alt_text": "new bytes, same id"})
+    # When the admin approves, naming the version they reviewed
+    stale = ModerationRequest(status="approved", version=reviewed)
+    with pytest.raises(Conflict, match=f"changed since version {reviewed}"):
+        world.management().moderate(ADMIN, ready.media_id, stale)
+    # Then nothing is approved; the current version's decision goes through
+    assert world.stored(ready.media_id).moderation == Moderation.PENDING
+    current = ModerationRequest(status="approved", version=changed.version)
+    assert world.management().moderate(ADMIN, ready.media_id, current).moderation == Moderation.APPROVED
+
+
 # ------------------------------------------------------------------ delete
 def test_the_owner_deletes_media_with_every_object(world: World) -> None:
     ready = processed(world)

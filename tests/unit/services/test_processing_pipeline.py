@@ -201,6 +201,9 @@ def test_replacing_ready_approved_media_sends_it_back_to_moderation(world: World
     record = world.records.update(record, {"moderation": Moderation.APPROVED, "moderation_reason": "ok"})
     old_variants = sorted(v.key for v in record.variants.values())
     old_pinned = record.original.stored_key
+    # ... and a rendition the Transform function stored under its run (media/{owner}/{id}/{run}/t/)
+    rendition = f"{media_prefix(record.owner, record.media_id)}{record.run_id}/t/{'0' * 32}.webp"
+    world.store.seed(MEDIA, rendition, b"RIFF old rendition")
 
     # When new bytes are uploaded to its key and processed
     fresh = upload(world, record, b"replacement " * 10)
@@ -214,8 +217,9 @@ def test_replacing_ready_approved_media_sends_it_back_to_moderation(world: World
     entries = world.audit.entries(record.media_id)
     [replacement] = [e for e in entries if e.action == AuditAction.REPLACED]
     assert replacement.details == {"etag": fresh.etag, "previous_etag": first.etag, "moderation": "pending"}
-    # and the previous run's variants and pinned copy are removed
+    # and the previous run's variants, stored renditions and pinned copy are removed
     assert not set(old_variants) & set(world.store.keys(MEDIA))
+    assert world.store.head(MEDIA, rendition) is None
     assert world.store.keys(MEDIA) == sorted(v.key for v in replaced.variants.values())
     assert world.store.head(UPLOADS, old_pinned or "") is None
     assert world.store.keys(UPLOADS, originals_prefix(record.owner, record.media_id)) == [

@@ -174,7 +174,8 @@ def test_unpublishing_clears_the_marker_then_deletes_then_invalidates(
         if i >= marked and entry == ("records", "update", published.media_id)
     )
     assert all(cleared < world.journal.index("store", "delete", f"{MEDIA}/{k}") for k in keys)
-    assert invalidator.invalidated == [[f"/public/{published.media_id}/*"]]
+    # ... and the edge's copies of the copies and of the public transformation URLs go too
+    assert invalidator.invalidated == [[f"/public/{published.media_id}/*", f"/t/{published.media_id}/*"]]
 
 
 def test_a_failed_delete_keeps_the_marker_cleared_and_the_sweep_finishes(
@@ -186,7 +187,9 @@ def test_a_failed_delete_keeps_the_marker_cleared_and_the_sweep_finishes(
     after = service.reconcile(world.records.update(published, {"moderation": Moderation.REJECTED}))
     # The marker went first: no URL is handed out any more; the objects are still there
     assert after is not None and after.public_copy is None
-    assert len(public_keys(world, published.media_id)) == 3 and invalidator.invalidated == []
+    assert len(public_keys(world, published.media_id)) == 3
+    # ... and the public transformations, which the origin refuses already, are purged at once
+    assert invalidator.invalidated == [[f"/t/{published.media_id}/*"]]
     # The sweep leaves copies younger than the grace period alone (a publication may be writing)
     shard = published.media_id[0]
     assert service.sweep(utc_now(), shard=shard).removed == []
@@ -194,7 +197,7 @@ def test_a_failed_delete_keeps_the_marker_cleared_and_the_sweep_finishes(
     report = service.sweep(utc_now() + SWEEP_GRACE + timedelta(seconds=1), shard=shard)
     assert report.removed == [published.public_copy.prefix] and report.examined >= 1
     assert public_keys(world, published.media_id) == []
-    assert invalidator.invalidated == [[f"/public/{published.media_id}/*"]]
+    assert invalidator.invalidated[1:] == [[f"/public/{published.media_id}/*"]]
 
 
 def test_the_sweep_keeps_the_current_copy_and_clears_a_marker_that_outlived_its_publication(
@@ -256,7 +259,8 @@ def test_a_new_run_replaces_the_copies_of_the_old_one(world: World, invalidator:
     assert after is not None and after.public_copy is not None and after.public_copy.run_id == "run2"
     assert public_keys(world, first.media_id) == [f"{after.public_copy.prefix}small.webp"]
     assert not any(k.startswith(old_prefix) for k in public_keys(world, first.media_id))
-    assert invalidator.invalidated == [[f"/public/{first.media_id}/*"]]
+    # The old run's public transformations are purged at the edge too (their URLs name run 1)
+    assert invalidator.invalidated == [[f"/public/{first.media_id}/*", f"/t/{first.media_id}/*"]]
 
 
 # ------------------------------------------------------------------------------ triggers

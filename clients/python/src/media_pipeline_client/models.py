@@ -160,6 +160,7 @@ class ModerationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     reason: str | None = None
     status: Literal["approved", "rejected", "flagged"]
+    version: int | None = None
 
 
 class MultipartUpload(BaseModel):

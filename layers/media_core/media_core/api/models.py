@@ -290,6 +290,12 @@ class ModerationRequest(ApiModel):
 
     status: Literal["approved", "rejected", "flagged"]
     reason: str | None = Field(default=None, max_length=1000)
+    version: int | None = Field(
+        default=None,
+        ge=1,
+        description="The record's `version` when it was reviewed: the decision is refused (409) "
+        "if the media changed since, e.g. a replacement was uploaded",
+    )
 
 
 class ActivityEntry(ApiModel):

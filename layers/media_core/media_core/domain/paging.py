@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from media_core.domain.errors import InvalidRequest
 from media_core.domain.models import Kind, MediaRecord, Moderation, Status
 
 Position = dict[str, str]
@@ -22,6 +23,12 @@ class MediaFilter:
     moderation: Moderation | None = None
     entity_type: str | None = None
     entity_id: str | None = None
+
+    def __post_init__(self) -> None:
+        # One without the other would filter nothing and look like it did.
+        if (self.entity_type is None) != (self.entity_id is None):
+            missing = "entity_id" if self.entity_id is None else "entity_type"
+            raise InvalidRequest(missing, "entity_type and entity_id filter together: give both or neither")
 
     def scope(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if v is not None}

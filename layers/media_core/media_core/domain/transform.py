@@ -9,8 +9,11 @@ Path shape: ``/t/{media_id}/{options}/{signature}``
   transformation of a deleted or rejected item (invalidation wildcards only work at the end of a
   path; with the signature first, per-item purges would be impossible).
 - ``options``: comma-separated ``key_value`` pairs, sorted by key, defaults left out, ``-`` when
-  every option is the default: ``dpr_2,f_webp,fit_cover,h_200,w_320``. Only the canonical
-  spelling is accepted, so one transformation has exactly one URL (one cache entry).
+  every option is the default: ``dpr_2,f_webp,fit_cover,h_200,w_320,v_0a1b2c3d4e5f``. Only the
+  canonical spelling is accepted, so one transformation has exactly one URL (one cache entry).
+  ``v`` is the processing run the URL was issued for: a replacement or a reprocess gives new
+  URLs (the CDN's and the browsers' year-long copies of the old ones are never shown for the new
+  content), and the Transform function refuses a run that is no longer the record's.
 - ``signature``: HMAC-SHA256 over ``/{media_id}/{options}`` (everything before it), base64url
   without padding, truncated to 16 bytes (128 bits, above the 80-bit floor NIST SP 800-107 sets
   for truncated HMACs; 22 characters). It is checked before the options are even parsed.
@@ -51,6 +54,7 @@ __all__ = [
     "parse_options",
     "parse_path",
     "sign",
+    "transform_paths",
     "transform_url",
     "validate",
     "verify_signature",
@@ -77,6 +81,7 @@ _MIN_KEY_BYTES = 32
 _INT = re.compile(r"[1-9][0-9]{0,5}")
 _UNIX_TIME = re.compile(r"[1-9][0-9]{0,11}")
 _DPR = re.compile(r"[1-3](\.[1-9])?")
+_RUN = re.compile(r"[0-9a-f]{8,32}")  # media_core.processing.lifecycle: uuid4().hex[:12]
 # RFC 9110 qvalue; anything else counts as q=0 (cloudfront/normalize_accept.js uses the same rule).
 _QVALUE = re.compile(r"0(\.[0-9]{0,3})?|1(\.0{0,3})?")
 
@@ -127,6 +132,9 @@ class TransformOptions:
     dpr: float = 1.0
     expires: int | None = None
     """Unix time after which the URL is refused (private media); None: never expires."""
+    version: str | None = None
+    """The processing run (`run_id`) the URL is for: the Transform function serves only the
+    record's current run. None only in tests of the grammar and the renderer."""
 
     @property
     def box(self) -> tuple[int | None, int | None]:
@@ -171,6 +179,8 @@ def canonical_options(options: TransformOptions) -> str:
         parts["dpr"] = _dpr_text(options.dpr)
     if options.expires is not None:
         parts["exp"] = str(options.expires)
+    if options.version is not None:
+        parts["v"] = options.version
     return ",".join(f"{k}_{parts[k]}" for k in sorted(parts)) or _NO_OPTIONS
 
 
@@ -211,6 +221,8 @@ def validate(options: TransformOptions, limits: TransformLimits = DEFAULT_LIMITS
         )
     if options.expires is not None and options.expires < 1:
         raise InvalidTransform(f"exp: {options.expires} is not a Unix time")
+    if options.version is not None and not _RUN.fullmatch(options.version):
+        raise InvalidTransform(f"v: {options.version!r} is not a run id (8 to 32 lowercase hex digits)")
     return options
 
 
@@ -226,9 +238,9 @@ def parse_options(text: str, limits: TransformLimits = DEFAULT_LIMITS) -> Transf
         if key in values:
             raise InvalidTransform(f"option {key!r} is given twice")
         values[key] = value
-    unknown = sorted(set(values) - {"w", "h", "fit", "f", "q", "dpr", "exp"})
+    unknown = sorted(set(values) - {"w", "h", "fit", "f", "q", "dpr", "exp", "v"})
     if unknown:
-        raise InvalidTransform(f"unknown option {unknown[0]!r} (known: w, h, fit, f, q, dpr, exp)")
+        raise InvalidTransform(f"unknown option {unknown[0]!r} (known: w, h, fit, f, q, dpr, exp, v)")
     fit, fmt = values.get("fit", "contain"), values.get("f", "auto")
     if fit not in _FITS:
         raise InvalidTransform(f"fit: {fit!r} is not one of {', '.join(_FITS)}")
@@ -245,6 +257,7 @@ def parse_options(text: str, limits: TransformLimits = DEFAULT_LIMITS) -> Transf
         quality=_int("q", values["q"]) if "q" in values else None,
         dpr=float(dpr_text) if dpr_text is not None else 1.0,
         expires=int(values["exp"]) if _UNIX_TIME.fullmatch(values.get("exp", "")) else None,
+        version=values.get("v"),
     )
     if "exp" in values and options.expires is None:
         raise InvalidTransform(f"exp: {values['exp']!r} is not a Unix time")
@@ -337,6 +350,11 @@ def build_path(
     validate(options, limits)
     signed = f"/{media_id}/{canonical_options(options)}"
     return f"{PATH_PREFIX.rstrip('/')}{signed}/{sign(signed, keys)}"
+
+
+def transform_paths(media_id: str) -> list[str]:
+    """The CDN paths of every transformation of a media item (one wildcard invalidation)."""
+    return [f"{PATH_PREFIX}{media_id}/*"]
 
 
 def with_expiry(

@@ -393,11 +393,18 @@ class ProcessingPipeline:
         return Result(Outcome.FAILED, record.media_id, reason)
 
     def _remove_previous_run(self, before: MediaRecord, settled: MediaRecord) -> None:
-        """Variants of earlier runs, and pinned copies of versions this record no longer serves."""
+        """Earlier runs' prefixes (their variants and the renditions the Transform function stored
+        there), and pinned copies of versions this record no longer serves."""
         current_run = settled.run_id or ""
         stale = [v.key for v in before.variants.values() if f"/{current_run}/" not in v.key]
-        if stale:
-            self.store.delete_keys(self.settings.media_bucket, stale)
+        prefix = media_prefix(before.owner, before.media_id)
+        runs = {key[len(prefix) :].split("/", 1)[0] for key in stale if key.startswith(prefix)}
+        runs |= {before.run_id} if before.run_id else set()
+        for run in sorted(runs - {current_run, ""}):
+            self.store.delete_prefix(self.settings.media_bucket, f"{prefix}{run}/")
+        outside = [key for key in stale if not key.startswith(prefix)]
+        if outside:
+            self.store.delete_keys(self.settings.media_bucket, outside)
         previous = before.original.stored_key
         if previous and previous != settled.original.stored_key:
             self.store.delete_keys(self.settings.uploads_bucket, [previous])

@@ -16,6 +16,7 @@ from media_core.domain.errors import InvalidTransition
 from media_core.domain.events import Announcement, DetailType, event_detail
 from media_core.domain.keys import media_prefix, originals_prefix, public_prefix
 from media_core.domain.models import MediaRecord, Status, utc_now
+from media_core.domain.transform import transform_paths
 from media_core.ports import (
     AuditTrail,
     DuplicateFinder,
@@ -92,7 +93,7 @@ class MediaDeleter:
         if self.invalidator is None:
             return
         had_copies = record.public_copy is not None if published is None else published
-        paths = [f"/t/{record.media_id}/*", *(public_paths(record.media_id) if had_copies else [])]
+        paths = [*transform_paths(record.media_id), *(public_paths(record.media_id) if had_copies else [])]
         self.invalidator.invalidate(paths)
 
     def delete_if_unchanged(self, record: MediaRecord, actor: str, reason: str) -> bool:

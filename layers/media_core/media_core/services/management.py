@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from media_core.api.models import DeleteOutcome, MediaUpdate, ModerationRequest
-from media_core.domain.access import Caller, is_manager, require_admin
+from media_core.domain.access import Caller, is_manager, publicly_visible, require_admin
 from media_core.domain.audit import AuditAction
 from media_core.domain.errors import Conflict, InvalidRequest, InvalidTransition, NotFound
 from media_core.domain.models import EntityRef, MediaRecord, Moderation, Status
 from media_core.ports import AuditTrail, MediaRecords, ObjectStorage, WorkSubmitter
 from media_core.services.deletion import MediaDeleter
 from media_core.services.publication import Publication
-from media_core.settings import ManageSettings
+from media_core.settings import ManageSettings, ModerationMode
 
 REPROCESSABLE = (Status.READY, Status.FAILED)
 
@@ -37,6 +37,13 @@ class MediaManagement:
         if self.publication is None:
             return record
         return self.publication.reconcile(record) or record
+
+    def _purge_edge(self, before: MediaRecord) -> None:
+        """The CDN's copies of `before`'s transformations (and published copies). Publication's
+        unpublish already purged both when `before` had copies: not twice."""
+        if self.publication is not None and self.publication.enabled and before.public_copy is not None:
+            return
+        self.deleter.invalidate(before, published=self.publication is None)
 
     def _managed(self, caller: Caller, media_id: str, *, tombstones: bool = False) -> MediaRecord:
         record = self.repository.get(media_id)
@@ -75,7 +82,7 @@ class MediaManagement:
                 demote = current
         updated = self._reconciled(self.repository.update(record, changes, demote=demote))
         if record.visibility != updated.visibility:  # made private: its public transformations go
-            self.deleter.invalidate(record, published=self.publication is None)
+            self._purge_edge(record)
         self.audit.record(media_id, AuditAction.UPDATED, caller.sub, {"fields": sorted(changes)})
         if demote is not None:
             self.audit.record(
@@ -131,11 +138,23 @@ class MediaManagement:
     def moderate(self, caller: Caller, media_id: str, request: ModerationRequest) -> MediaRecord:
         require_admin(caller)
         record = self._managed(caller, media_id)
+        # A decision is about content someone saw: not about a run still being processed (a
+        # replacement's claim resets moderation to pending), nor about a version since replaced.
+        if record.status != Status.READY:
+            raise Conflict(f"media {media_id} is {record.status.value}; only ready media is moderated")
+        if request.version is not None and request.version != record.version:
+            raise Conflict(
+                f"media {media_id} changed since version {request.version} (now {record.version}); "
+                "review it again"
+            )
         status = Moderation(request.status)
         updated = self.repository.update(record, {"moderation": status, "moderation_reason": request.reason})
         updated = self._reconciled(updated)
-        if status == Moderation.REJECTED:
-            self.deleter.invalidate(record, published=self.publication is None)
+        post = self.settings.moderation_mode == ModerationMode.POST
+        if status == Moderation.REJECTED or (
+            publicly_visible(record, post) and not publicly_visible(updated, post)
+        ):  # rejected, or flagged out of the public view: the edge's copies go
+            self._purge_edge(record)
         self.audit.record(
             media_id,
             AuditAction.MODERATED,

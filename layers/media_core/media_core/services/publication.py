@@ -34,6 +34,7 @@ from media_core.domain.errors import Conflict
 from media_core.domain.keys import PUBLIC_PREFIX, public_copy_prefix, public_prefix
 from media_core.domain.models import MediaRecord, PublicCopy, Status
 from media_core.domain.transfers import ListedObject
+from media_core.domain.transform import transform_paths
 from media_core.ports import Invalidator, MediaRecords, ObjectStorage
 
 __all__ = ["Publication", "SweepReport", "public_paths"]
@@ -132,8 +133,13 @@ class Publication:
             self.store.delete_prefix(self.media_bucket, current.prefix)
         except Exception:
             logger.exception("published copies not removed; the sweep resumes", media_id=record.media_id)
+            # The origin refuses the public transformations already: their edge copies go now,
+            # the copies' once the sweep has removed them.
+            self.invalidator.invalidate(transform_paths(record.media_id))
             return updated
-        self.invalidator.invalidate(public_paths(record.media_id))
+        # The public transformation URLs go too: they are cached for a year, and the record
+        # left the public view (private, rejected, flagged, pending) or its run was replaced.
+        self.invalidator.invalidate([*public_paths(record.media_id), *transform_paths(record.media_id)])
         logger.info("unpublished", media_id=record.media_id, prefix=current.prefix)
         return updated
 

@@ -148,6 +148,7 @@ class MediaQueries:
             or delivery.cdn_base is None
             or record.kind != Kind.IMAGE
             or record.status != Status.READY
+            or record.run_id is None
             or not isinstance(width, int)
             or width < 1
         ):
@@ -161,7 +162,7 @@ class MediaQueries:
                 url=transform_url(
                     delivery.cdn_base,
                     record.media_id,
-                    TransformOptions(width=w),
+                    TransformOptions(width=w, version=record.run_id),
                     keys,
                     private=private,
                     now=now,
@@ -308,9 +309,16 @@ class MediaQueries:
             chosen = record.variants.get(variant)
             if chosen is None:
                 raise NotFound(f"media {media_id} has no variant {variant!r}")
-            stem = name.rsplit(".", 1)[0] if "." in name else name
             extension = chosen.key.rsplit(".", 1)[-1]
-            bucket, key, name = self.settings.media_bucket, chosen.key, f"{stem}-{variant}.{extension}"
+            bucket, key = self.settings.media_bucket, chosen.key
+            if is_manager(caller, record):
+                stem = name.rsplit(".", 1)[0] if "." in name else name
+            else:
+                # The public view shows neither the file name nor the owner: a published copy's
+                # key names neither (an unpublished variant's key still holds the owner's id).
+                stem = media_id
+                key = published_keys(record, self._post_moderation).get(chosen.key, chosen.key)
+            name = f"{stem}-{variant}.{extension}"
         url = self.store.presigned_get(
             UrlTarget(bucket, key, download_name=name), expires_in=self.settings.download_url_ttl_seconds
         )

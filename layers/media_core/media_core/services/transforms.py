@@ -3,7 +3,12 @@
 Order, so that a request nobody signed costs nothing: the signature is checked before anything
 is parsed or read (domain.transform.parse_path), then the record, then the source is read and
 rendered with the processors' imaging code (engines.imaging.transform). Too big for a Lambda
-response, the rendition is stored under `media/{owner}/{id}/t/{hash}.{ext}` and redirected to.
+response, the rendition is stored under `media/{owner}/{id}/{run_id}/t/{hash}.{ext}` and
+redirected to: with the run's variants, so a replacement never serves an earlier run's stored
+rendition and the earlier run's prefix goes with it (processing.lifecycle).
+
+A URL names the run it was issued for (`v`): only the record's current run is served, so the
+year-long cached copies of an earlier run's URLs never stand for new content.
 
 Signatures are issued only by the query API, to callers who may see the media; a URL without
 `exp` is the public form and works only while the media is publicly visible (revocation when it
@@ -59,11 +64,13 @@ class TransformRedirect:
 
 
 def rendition_key(record: MediaRecord, options: TransformOptions, fmt: str) -> str:
-    """Where a too-big rendition is stored: one object per transformation and format, whatever
-    URL window asked for it (`exp` is not part of the name)."""
+    """Where a too-big rendition is stored: one object per run, transformation and format,
+    whatever URL window asked for it (`exp` is not part of the name)."""
+    if record.run_id is None:
+        raise ValueError(f"media {record.media_id} has no processing run")
     spec = f"{canonical_options(replace(options, expires=None))}|{fmt}"
     digest = hashlib.sha256(spec.encode()).hexdigest()[:32]
-    return f"{media_prefix(record.owner, record.media_id)}t/{digest}.{_EXTENSIONS[fmt]}"
+    return f"{media_prefix(record.owner, record.media_id)}{record.run_id}/t/{digest}.{_EXTENSIONS[fmt]}"
 
 
 @dataclass
@@ -88,6 +95,12 @@ class TransformService:
         request = parse_path(path, self.keys, self.limits, now=now)  # before any read
         options = request.options
         record = self._record(request.media_id, public_form=options.expires is None)
+        if options.version is None or options.version != record.run_id:
+            # Issued for an earlier run (replaced or reprocessed since), or for none.
+            raise NotFound(
+                f"this transformation URL is for an earlier version of media {request.media_id}; "
+                "get a new one from the API"
+            )
         width, height = int(record.metadata.get("width") or 0), int(record.metadata.get("height") or 0)
         has_alpha = bool(record.metadata.get("has_alpha"))
         fmt = negotiate_format(options.format, accept, has_alpha=has_alpha)

@@ -177,8 +177,8 @@ def test_two_first_primaries_racing_end_with_exactly_one(
     updated = world.management().update(ALICE, second.media_id, MediaUpdate(is_primary=True))
 
     # Then the second's write lost, read again, and switched from the first: exactly one primary
-    assert [r.media_id if r else None for r in reads] == [None, first.media_id]
     assert updated.is_primary and primaries_of(world, "alice") == [second.media_id]
+    assert [r.media_id if r else None for r in reads] == [None, first.media_id]
     assert world.records.primary_of("alice", "product", "p1") == world.stored(second.media_id)
 
 

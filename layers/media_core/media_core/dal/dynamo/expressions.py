@@ -112,8 +112,7 @@ class Expression:
 
     def is_primary_of(self, owner: str, entity_type: str, entity_id: str) -> None:
         """The stored record is the primary item of the owner's entity (a tombstone never is: it
-        left the entity index)."""
-        self.exists()
+        left the entity index). An equality fails on a missing item: no attribute_exists needed."""
         self.equals("owner", owner)
         self.equals("is_primary", True)
         self.equals("entity_pk", entity_partition(owner, entity_type, entity_id))

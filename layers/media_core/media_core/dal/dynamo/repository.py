@@ -351,6 +351,7 @@ class MediaRepository:
             demotion.set("is_primary", False)
             demotion.set("entity_sk", entity_sort_key(demote.model_copy(update={"is_primary": False})))
             demotion.bump_version()
+            demotion.exists()
             demotion.is_primary_of(record.owner, becomes.type, becomes.id)
             items.append(self._record_update(demote, demotion))
         if was != becomes:

@@ -1,14 +1,24 @@
 """The management API through the local stack's gateway: PATCH (and the one primary per
-entity), delete and batch-delete (objects, record, counters; idempotent), reprocess through the
-queue, moderation, and the IDOR matrix over every route."""
+entity, under concurrent switches too), delete and batch-delete (objects, record, counters;
+idempotent), reprocess through the queue, moderation, and the IDOR matrix over every route."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import requests
+from media_core import wiring
+from media_core.api.models import MediaUpdate
+from media_core.dal.clients import dynamodb_table
+from media_core.dal.dynamo.keys import primary_key
+from media_core.dal.dynamo.repository import MediaRepository
+from media_core.domain.access import Caller
+from media_core.domain.models import MediaRecord
+from media_core.services.management import MediaManagement
 from media_core.wiring import media_repository
 
 from local_stack.stack import LocalStack
@@ -102,6 +112,167 @@ class TestUpdate:
             "type": "article",
             "id": "b",
         }
+
+
+# ---------------------------------------------------------------- one primary, concurrently
+class _RacingRepository(MediaRepository):
+    """The repository with a hook after each `primary_of` read: what another request does between
+    our read of "who is primary?" and our write (`meanwhile(reads so far, what was read)`)."""
+
+    def __init__(self, table_name: str, meanwhile: Callable[[int, MediaRecord | None], None]) -> None:
+        super().__init__(dynamodb_table(table_name))
+        self.meanwhile = meanwhile
+        self.reads = 0
+        self._lock = threading.Lock()
+
+    def primary_of(self, owner: str, entity_type: str, entity_id: str) -> MediaRecord | None:
+        found = super().primary_of(owner, entity_type, entity_id)
+        with self._lock:
+            self.reads += 1
+            reads = self.reads
+        self.meanwhile(reads, found)
+        return found
+
+
+def racing(stack: LocalStack, meanwhile: Callable[[int, MediaRecord | None], None]) -> MediaManagement:
+    """The management service of the stack's manage function, over a _RacingRepository."""
+    repository = _RacingRepository(stack.tables["MediaTable"], meanwhile)
+    return dataclasses.replace(wiring.media_management(), repository=repository)
+
+
+def marker(stack: LocalStack, user: str, entity_type: str, entity_id: str) -> str | None:
+    """The media id the entity's primary marker names, read from the table itself."""
+    key = {k: {"S": v} for k, v in primary_key(sub(user), entity_type, entity_id).items()}
+    table = stack.tables["MediaTable"]
+    item = stack.client("dynamodb").get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+    return item["media_id"]["S"] if item else None
+
+
+def primaries(stack: LocalStack, user: str, entity_type: str, entity_id: str) -> list[str]:
+    gallery = call(stack, "GET", f"/entities/{entity_type}/{entity_id}/media", user).json()["items"]
+    return [g["media_id"] for g in gallery if g["is_primary"]]
+
+
+def as_user(user: str) -> Caller:
+    return Caller(sub=sub(user), groups=frozenset())
+
+
+class TestOnePrimaryUnderConcurrency:
+    def test_two_first_primaries_at_once_end_with_exactly_one(self, stack: LocalStack):
+        # Given two media of a listing that has no primary yet
+        link = {"entity_type": "listing", "entity_id": "race-1"}
+        first, second = awaiting(stack, "olga", **link), awaiting(stack, "olga", **link)
+        # When both are made its primary at once: each reads "no primary" before either writes
+        barrier = threading.Barrier(2)
+        waited: set[int] = set()
+
+        def both_read_first(_reads: int, _found: MediaRecord | None) -> None:
+            if threading.get_ident() not in waited:  # the first read of each request only
+                waited.add(threading.get_ident())
+                barrier.wait(timeout=10)
+
+        management = racing(stack, both_read_first)
+        results: dict[str, Any] = {}
+
+        def patch(media_id: str) -> None:
+            try:
+                results[media_id] = management.update(as_user("olga"), media_id, MediaUpdate(is_primary=True))
+            except Exception as err:  # reported by the assertion below
+                results[media_id] = err
+
+        threads = [threading.Thread(target=patch, args=(m,)) for m in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        # Then both answered (the loser read the winner and switched from it), and exactly one is
+        # primary, the one the marker names
+        assert all(isinstance(r, MediaRecord) and r.is_primary for r in results.values()), results
+        [primary] = primaries(stack, "olga", "listing", "race-1")
+        assert marker(stack, "olga", "listing", "race-1") == primary
+        demoted = first if primary == second else second
+        assert record(stack, demoted)["is_primary"] is False
+        trail = call(stack, "GET", f"/media/{demoted}/activity", "olga").json()["entries"]
+        assert trail[-1]["details"] == {"fields": ["is_primary"], "by": primary}
+        # And a later switch leaves one primary again: the third
+        third = awaiting(stack, "olga", **link)
+        assert call(stack, "PATCH", f"/media/{third}", "olga", json={"is_primary": True}).ok
+        assert primaries(stack, "olga", "listing", "race-1") == [third]
+        assert marker(stack, "olga", "listing", "race-1") == third
+
+    def test_a_stale_demotion_never_strips_the_primary_of_another_entity(self, stack: LocalStack):
+        # Given pia's primary of listing/s-1 and another of its media
+        link = {"entity_type": "listing", "entity_id": "s-1"}
+        moved, other = awaiting(stack, "pia", **link), awaiting(stack, "pia", **link)
+        assert call(stack, "PATCH", f"/media/{moved}", "pia", json={"is_primary": True}).ok
+
+        # When the other is made primary, and after it read who is primary, that one moves to
+        # listing/s-2 as its primary
+        def move_it(reads: int, found: MediaRecord | None) -> None:
+            if reads == 1:
+                assert found is not None and found.media_id == moved
+                body = {"entity": {"type": "listing", "id": "s-2"}, "is_primary": True}
+                assert call(stack, "PATCH", f"/media/{moved}", "pia", json=body).ok
+
+        switched = racing(stack, move_it).update(as_user("pia"), other, MediaUpdate(is_primary=True))
+        # Then the moved one stays the primary of s-2 (the demotion was for s-1), and the other
+        # is the primary of s-1
+        assert switched.is_primary
+        assert record(stack, moved)["is_primary"] is True
+        assert primaries(stack, "pia", "listing", "s-2") == [moved]
+        assert primaries(stack, "pia", "listing", "s-1") == [other]
+        assert marker(stack, "pia", "listing", "s-1") == other
+        assert marker(stack, "pia", "listing", "s-2") == moved
+
+    def test_unlinking_the_primary_during_a_switch_leaves_the_new_one_primary(self, stack: LocalStack):
+        # Given quinn's primary of listing/u-1 and another of its media
+        link = {"entity_type": "listing", "entity_id": "u-1"}
+        unlinked, other = awaiting(stack, "quinn", **link), awaiting(stack, "quinn", **link)
+        assert call(stack, "PATCH", f"/media/{unlinked}", "quinn", json={"is_primary": True}).ok
+
+        # When the other is made primary, and after it read who is primary, that one is unlinked
+        def unlink_it(reads: int, _found: MediaRecord | None) -> None:
+            if reads == 1:
+                assert call(stack, "PATCH", f"/media/{unlinked}", "quinn", json={"entity": None}).ok
+
+        switched = racing(stack, unlink_it).update(as_user("quinn"), other, MediaUpdate(is_primary=True))
+        # Then the switch succeeded (read again, nothing left to demote), and only it is primary
+        assert switched.is_primary  # (it was a 409: the demotion of the unlinked one failed)
+        assert primaries(stack, "quinn", "listing", "u-1") == [other]
+        assert marker(stack, "quinn", "listing", "u-1") == other
+        assert (record(stack, unlinked)["is_primary"], record(stack, unlinked)["entity"]) == (False, None)
+        # And unlinking the primary, or moving it away, clears the marker
+        assert call(stack, "PATCH", f"/media/{other}", "quinn", json={"entity": None}).ok
+        assert marker(stack, "quinn", "listing", "u-1") is None
+        assert primaries(stack, "quinn", "listing", "u-1") == []
+
+    def test_deleting_the_primary_during_a_switch_touches_no_tombstone(self, stack: LocalStack):
+        # Given rita's primary of listing/d-1 and another of its media
+        link = {"entity_type": "listing", "entity_id": "d-1"}
+        deleted, other = awaiting(stack, "rita", **link), awaiting(stack, "rita", **link)
+        assert call(stack, "PATCH", f"/media/{deleted}", "rita", json={"is_primary": True}).ok
+
+        # When the other is made primary, and after it read who is primary, that one is deleted
+        def delete_it(reads: int, _found: MediaRecord | None) -> None:
+            if reads == 1:
+                assert call(stack, "DELETE", f"/media/{deleted}", "rita").status_code == 204
+
+        switched = racing(stack, delete_it).update(as_user("rita"), other, MediaUpdate(is_primary=True))
+        # Then the switch succeeded without "demoting" the deleted record: its trail ends with
+        # its deletion, and the marker names the new primary
+        trail = call(stack, "GET", f"/media/{deleted}/activity", "rita").json()["entries"]
+        assert trail[-1]["action"] == "deleted"  # (it was "updated": the tombstone was "demoted")
+        assert switched.is_primary
+        assert primaries(stack, "rita", "listing", "d-1") == [other]
+        assert marker(stack, "rita", "listing", "d-1") == other
+        # And deleting the primary (or aborting its upload) clears the marker
+        assert call(stack, "DELETE", f"/media/{other}", "rita").status_code == 204
+        assert marker(stack, "rita", "listing", "d-1") is None
+        aborted = awaiting(stack, "rita", **link)
+        assert call(stack, "PATCH", f"/media/{aborted}", "rita", json={"is_primary": True}).ok
+        assert marker(stack, "rita", "listing", "d-1") == aborted
+        assert call(stack, "DELETE", f"/uploads/{aborted}", "rita").status_code == 204
+        assert marker(stack, "rita", "listing", "d-1") is None
 
 
 class TestDelete:

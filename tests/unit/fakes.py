@@ -10,6 +10,11 @@ means what it would mean against DynamoDB and S3:
   (ALLOWED_TRANSITIONS), the stored status and counted bytes the caller's record was read in,
   the RecordGuard clauses, the version for `update`, and the owner and is_primary of a demoted
   primary. The counters move by `counter_delta` in the same step as the record, or not at all.
+  One primary per entity is kept by the same marker (`primaries`: owner's entity -> media id),
+  moved with every change of primacy (update, create, tombstone, delete) under the same
+  conditions: the marker still names what was read, a demoted record is still that entity's
+  primary (PrimaryChanged otherwise), and a tombstone or delete is conditional on the primacy it
+  read. `primary_of` reads the marker, and without one the index (primaries from before markers).
   Index membership follows the real item: a tombstone leaves every index but ByStatus until
   `purged()`; `update` leaves the ByStatus sort key alone (it is "the last status change").
 - FakeObjectStorage (dal/s3.py): objects keyed by bucket and key with MD5 ETags (multipart:
@@ -40,11 +45,12 @@ from urllib.parse import parse_qs, quote, quote_plus, unquote, urlencode, urlspl
 
 from media_core.domain.audit import AuditAction, AuditEntry
 from media_core.domain.counters import Counters, counter_delta, stored_bytes
-from media_core.domain.errors import Conflict, InvalidRequest, InvalidTransition
+from media_core.domain.errors import Conflict, InvalidRequest, InvalidTransition, PrimaryChanged
 from media_core.domain.events import Announce, Announcement, DetailType, PendingEvent
 from media_core.domain.guards import RecordGuard
 from media_core.domain.models import (
     ALLOWED_TRANSITIONS,
+    EntityRef,
     Kind,
     MediaRecord,
     Moderation,
@@ -165,6 +171,8 @@ class FakeMediaRecords:
         self.faults = Faults()
         self.journal = journal or Journal()
         self.outbox: list[Announcement] = []  # events written with their record changes
+        # The primary markers (the repository's pk=ENTITY#{owner}#{type}#{id} sk=PRIMARY items)
+        self.primaries: dict[tuple[str, str, str], str] = {}
 
     # ------------------------------------------------------------------ helpers
     def _apply_counters(self, owner: str, delta: Mapping[str, int]) -> None:
@@ -186,6 +194,46 @@ class FakeMediaRecords:
             for c in (guard.conditions() if guard is not None else [])
         )
 
+    # ------------------------------------------------------------------ the entity's primary marker
+    @staticmethod
+    def _marker(owner: str, entity: EntityRef) -> tuple[str, str, str]:
+        return (owner, entity.type, entity.id)
+
+    def _still_primary(self, media_id: str, owner: str, entity: EntityRef) -> MediaRecord | None:
+        item = self.items.get(media_id)
+        record = item.record() if item else None
+        if (
+            record is None
+            or record.status == Status.DELETED
+            or not record.is_primary
+            or record.owner != owner
+            or record.entity != entity
+        ):
+            return None
+        return record
+
+    def _primacy_holds(self, item: _Item, record: MediaRecord) -> bool:
+        """The stored record is (or is not) its entity's primary, as `record` says."""
+        if record.is_primary and record.entity is not None:
+            return self._still_primary(record.media_id, record.owner, record.entity) is not None
+        return item.data["is_primary"] is not True
+
+    def _claim_check(self, record: MediaRecord, entity: EntityRef, demote: MediaRecord | None) -> str | None:
+        """The repository's read before a claim: the marker may name `demote`, nothing, or a record
+        that is not the entity's primary; another primary won a race. Returns what it names."""
+        marked = self.primaries.get(self._marker(record.owner, entity))
+        if (
+            marked is not None
+            and marked != (demote.media_id if demote else None)
+            and self._still_primary(marked, record.owner, entity) is not None
+        ):
+            raise PrimaryChanged(f"the primary item of {entity.type} {entity.id} changed meanwhile; retry")
+        return marked
+
+    def _release(self, record: MediaRecord, entity: EntityRef | None) -> None:
+        if entity is not None and self.primaries.get(self._marker(record.owner, entity)) == record.media_id:
+            del self.primaries[self._marker(record.owner, entity)]
+
     @staticmethod
     def _changed(base: dict[str, Any], updated: MediaRecord, names: Iterable[str]) -> dict[str, Any]:
         """`base` with the named attributes of `updated` written over it (an UpdateExpression's SET)."""
@@ -200,6 +248,9 @@ class FakeMediaRecords:
         self.faults.check("create")
         if record.media_id in self.items:
             raise Conflict(f"media {record.media_id} exists already")
+        if record.is_primary and record.entity is not None:
+            self._claim_check(record, record.entity, None)
+            self.primaries[self._marker(record.owner, record.entity)] = record.media_id
         self.items[record.media_id] = _Item(
             data=_json(record.model_dump(mode="json")),
             stats_bytes=stored_bytes(record),
@@ -249,8 +300,9 @@ class FakeMediaRecords:
             }
         )
         item = self.items.get(record.media_id)
-        if item is None or not self._in_state(item, record):
+        if item is None or not self._in_state(item, record) or not self._primacy_holds(item, record):
             raise InvalidTransition(f"media {record.media_id} changed state; not deleted")
+        self._release(record, record.entity if record.is_primary else None)
         names = ["status", "updated_at", "purge_pending", *(changes or {})]
         data = self._changed(item.data, updated, names)
         data["version"] = item.data["version"] + 1
@@ -286,26 +338,37 @@ class FakeMediaRecords:
         updated = record.model_copy(update={**changes, "updated_at": utc_now()})
         conflict = Conflict(f"media {record.media_id} changed meanwhile; retry")
         item = self.items.get(record.media_id)
-        if (
-            item is None
-            or item.data["version"] != record.version
-            or item.data["status"] == Status.DELETED.value
-        ):
-            raise conflict
+        was = record.entity if record.is_primary else None
+        becomes = updated.entity if updated.is_primary else None
+        lost = PrimaryChanged(f"the primary item of media {record.media_id}'s entity changed meanwhile")
         demoted: _Item | None = None
         if demote is not None:
             if demote.owner != record.owner:
                 raise Conflict("an entity's primary item belongs to the entity's owner")
             if demote.media_id == record.media_id:
                 raise ValueError("ValidationException: a transaction cannot touch one item twice")
+            if becomes is None or becomes == was:
+                raise ValueError("only a record that becomes its entity's primary demotes another")
+        claimed = becomes if becomes != was else None
+        marked = self._claim_check(record, claimed, demote) if claimed is not None else None
+        # The transaction: the record's condition first, then the demotion's and the marker's.
+        if (
+            item is None
+            or item.data["version"] != record.version
+            or item.data["status"] == Status.DELETED.value
+        ):
+            raise conflict
+        if demote is not None and becomes is not None:
             demoted = self.items.get(demote.media_id)
-            if (
-                demoted is None
-                or demoted.data["is_primary"] is not True
-                or demoted.data["owner"] != record.owner
-            ):
-                raise conflict
-        # Both conditions hold: both writes happen.
+            if self._still_primary(demote.media_id, record.owner, becomes) is None:
+                raise lost
+        if claimed is not None and self.primaries.get(self._marker(record.owner, claimed)) != marked:
+            raise lost
+        # Every condition holds: every write happens.
+        if was != becomes:
+            self._release(record, was)
+            if becomes is not None:
+                self.primaries[self._marker(record.owner, becomes)] = record.media_id
         data = self._changed(item.data, updated, [*changes, "updated_at"])
         data["version"] = item.data["version"] + 1
         item.data = data
@@ -322,8 +385,9 @@ class FakeMediaRecords:
         if record.status not in set(expected):
             raise changed
         item = self.items.get(record.media_id)
-        if not self._in_state(item, record):
+        if item is None or not self._in_state(item, record) or not self._primacy_holds(item, record):
             raise changed
+        self._release(record, record.entity if record.is_primary else None)
         del self.items[record.media_id]
         self._apply_counters(record.owner, counter_delta(record, None))
         self.journal.add("records", "delete", record.media_id)
@@ -407,6 +471,11 @@ class FakeMediaRecords:
 
     def primary_of(self, owner: str, entity_type: str, entity_id: str) -> MediaRecord | None:
         self.faults.check("primary_of")
+        entity = EntityRef(type=entity_type, id=entity_id)
+        marked = self.primaries.get(self._marker(owner, entity))
+        if marked is not None and (current := self._still_primary(marked, owner, entity)) is not None:
+            return current
+        # No (current) marker: a primary from before the markers, from the index
         primaries = sorted(
             (e for e in self._entity_entries(owner, entity_type, entity_id) if e[0].startswith("0#")),
             key=lambda e: (e[0], e[1].media_id),

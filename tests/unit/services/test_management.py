@@ -3,17 +3,19 @@ an owner's entity, reprocess from the pinned original, moderation, delete and ba
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from media_core.api.models import MediaUpdate, ModerationRequest
 from media_core.domain.audit import AuditAction
-from media_core.domain.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from media_core.domain.errors import Conflict, Forbidden, InvalidRequest, InvalidTransition, NotFound
 from media_core.domain.events import DetailType
 from media_core.domain.models import EntityRef, MediaRecord, Moderation, Status, Visibility
 from media_core.domain.paging import MediaFilter, PageRequest
 from media_core.processing.lifecycle import Outcome
 from media_core.processing.objects import Attempt
+from media_core.services.management import PRIMARY_ATTEMPTS
 
 from tests.unit.fakes import object_created
 from tests.unit.services.conftest import ADMIN, ALICE, BOB, MEDIA, UPLOADS, World
@@ -135,6 +137,153 @@ def test_primary_needs_an_entity_and_moving_entities_drops_it(world: World) -> N
     )
     assert moved.entity == EntityRef(type="product", id="p2") and not moved.is_primary
     assert world.records.primary_of("alice", "product", "p1") is None
+
+
+def after_primary_reads(
+    monkeypatch: pytest.MonkeyPatch, world: World, meanwhile: Callable[[int, MediaRecord | None], None]
+) -> list[MediaRecord | None]:
+    """What another request writes between our read of "who is primary?" and our write:
+    `meanwhile(reads so far, what was read)` after each `primary_of`. Returns the reads."""
+    original = world.records.primary_of
+    reads: list[MediaRecord | None] = []
+
+    def hooked(owner: str, entity_type: str, entity_id: str) -> MediaRecord | None:
+        found = original(owner, entity_type, entity_id)
+        reads.append(found)
+        meanwhile(len(reads), found)
+        return found
+
+    monkeypatch.setattr(world.records, "primary_of", hooked)
+    return reads
+
+
+def primaries_of(world: World, owner: str, entity_id: str = "p1") -> list[str]:
+    gallery = world.records.list_entity(owner, "product", entity_id, PageRequest(100, None))
+    return [r.media_id for r in gallery.records if r.is_primary]
+
+
+def test_two_first_primaries_racing_end_with_exactly_one(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given two items of alice's product p1, which has no primary
+    first, second = in_entity(world, "alice"), in_entity(world, "alice")
+
+    # When the second is made primary, and after it read "no primary" the first is made primary
+    def first_wins(reads: int, _found: MediaRecord | None) -> None:
+        if reads == 1:
+            world.records.update(world.stored(first.media_id), {"is_primary": True})
+
+    reads = after_primary_reads(monkeypatch, world, first_wins)
+    updated = world.management().update(ALICE, second.media_id, MediaUpdate(is_primary=True))
+
+    # Then the second's write lost, read again, and switched from the first: exactly one primary
+    assert updated.is_primary and primaries_of(world, "alice") == [second.media_id]
+    assert [r.media_id if r else None for r in reads] == [None, first.media_id]
+    assert world.records.primary_of("alice", "product", "p1") == world.stored(second.media_id)
+
+
+def test_a_stale_demotion_never_strips_the_primary_of_another_entity(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given alice's primary of p1 and another item of p1
+    moved, other = in_entity(world, "alice", primary=True), in_entity(world, "alice")
+
+    # When the other is made primary, and after it read who is, that one becomes p2's primary
+    def move_it(reads: int, found: MediaRecord | None) -> None:
+        if reads == 1:
+            assert found is not None and found.media_id == moved.media_id
+            p2 = EntityRef(type="product", id="p2")
+            world.records.update(world.stored(moved.media_id), {"entity": p2, "is_primary": True})
+
+    after_primary_reads(monkeypatch, world, move_it)
+    world.management().update(ALICE, other.media_id, MediaUpdate(is_primary=True))
+
+    # Then p2 keeps its primary (the demotion was for p1's), and p1's is the other
+    assert world.stored(moved.media_id).is_primary
+    assert primaries_of(world, "alice", "p2") == [moved.media_id]
+    assert primaries_of(world, "alice", "p1") == [other.media_id]
+    assert world.audit.entries(moved.media_id) == []  # nobody demoted it
+
+
+def test_a_switch_that_keeps_losing_is_a_conflict_after_bounded_retries(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an item of alice's product p1
+    mine = in_entity(world, "alice")
+
+    # When, after each of its reads of the primary, another item becomes the primary
+    def another_wins(_reads: int, found: MediaRecord | None) -> None:
+        winner = in_entity(world, "alice")
+        world.records.update(winner, {"is_primary": True}, demote=found)
+
+    reads = after_primary_reads(monkeypatch, world, another_wins)
+    with pytest.raises(Conflict, match="others are switching it too"):
+        world.management().update(ALICE, mine.media_id, MediaUpdate(is_primary=True))
+
+    # Then it read again a bounded number of times, wrote nothing, and p1 has one primary
+    assert len(reads) == PRIMARY_ATTEMPTS
+    assert not world.stored(mine.media_id).is_primary
+    assert world.stored(mine.media_id).version == mine.version
+    assert len(primaries_of(world, "alice")) == 1
+
+
+def test_the_marker_never_names_media_that_is_not_the_primary_any_more(world: World) -> None:
+    marker = ("alice", "product", "p1")
+    management = world.management()
+    # Set and unset
+    primary = in_entity(world, "alice")
+    management.update(ALICE, primary.media_id, MediaUpdate(is_primary=True))
+    assert world.records.primaries[marker] == primary.media_id
+    management.update(ALICE, primary.media_id, MediaUpdate(is_primary=False))
+    assert marker not in world.records.primaries
+    # Moved to another entity, or unlinked
+    for change in (MediaUpdate(entity={"type": "product", "id": "p2"}), MediaUpdate(entity=None)):
+        primary = in_entity(world, "alice", primary=True)
+        assert world.records.primaries[marker] == primary.media_id
+        management.update(ALICE, primary.media_id, change)
+        assert marker not in world.records.primaries
+        assert world.records.primary_of("alice", "product", "p1") is None
+    # Moved to another entity as its primary: the marker moves with it
+    primary = in_entity(world, "alice", primary=True)
+    management.update(
+        ALICE, primary.media_id, MediaUpdate(entity={"type": "product", "id": "p3"}, is_primary=True)
+    )
+    assert marker not in world.records.primaries
+    assert world.records.primaries[("alice", "product", "p3")] == primary.media_id
+    # Deleted (a tombstone) or its upload aborted (the record removed)
+    primary = in_entity(world, "alice", primary=True)
+    management.delete(ALICE, primary.media_id)
+    assert marker not in world.records.primaries
+    primary = in_entity(world, "alice", primary=True)
+    world.uploads().abort(ALICE, primary.media_id)
+    assert marker not in world.records.primaries
+    assert world.records.primary_of("alice", "product", "p1") is None
+
+
+def test_media_made_primary_after_the_deleter_read_it_is_deleted_with_its_marker(world: World) -> None:
+    # Given an item of p1, read by a deleter, then made p1's primary
+    item = in_entity(world, "alice")
+    world.management().update(ALICE, item.media_id, MediaUpdate(is_primary=True))
+    # When the deleter tombstones it from its stale read, the tombstone is refused (its primacy
+    # changed), and the delete, reading again, removes the marker with it
+    with pytest.raises(InvalidTransition):
+        world.deleter().delete(item, "alice")
+    assert world.records.primaries[("alice", "product", "p1")] == item.media_id
+    world.management().delete(ALICE, item.media_id)
+    assert world.stored(item.media_id).status == Status.DELETED
+    assert ("alice", "product", "p1") not in world.records.primaries
+
+
+def test_a_primary_from_before_the_markers_is_still_demoted(world: World) -> None:
+    # Given p1's primary written before markers existed (no marker), and another item
+    legacy = in_entity(world, "alice", primary=True)
+    world.records.primaries.clear()
+    other = in_entity(world, "alice")
+    # When the other is made primary, the legacy one (found in the index) is demoted
+    world.management().update(ALICE, other.media_id, MediaUpdate(is_primary=True))
+    assert not world.stored(legacy.media_id).is_primary
+    assert primaries_of(world, "alice") == [other.media_id]
+    assert world.records.primaries[("alice", "product", "p1")] == other.media_id
 
 
 # ------------------------------------------------------------------ reprocess

@@ -63,3 +63,8 @@ class InvalidTransition(Conflict):
 class MediaRejected(DomainError):
     """The uploaded file itself is unacceptable: ends the record `failed` with `message` as the
     reason. Never retried: the same bytes will fail the same way."""
+
+
+class PrimaryChanged(Conflict):
+    """The entity's primary item is not the one read before the write (a concurrent switch won):
+    read it again and retry, or answer 409."""

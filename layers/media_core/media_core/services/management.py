@@ -12,7 +12,13 @@ from typing import Any
 from media_core.api.models import DeleteOutcome, MediaUpdate, ModerationRequest
 from media_core.domain.access import Caller, is_manager, publicly_visible, require_admin
 from media_core.domain.audit import AuditAction
-from media_core.domain.errors import Conflict, InvalidRequest, InvalidTransition, NotFound
+from media_core.domain.errors import (
+    Conflict,
+    InvalidRequest,
+    InvalidTransition,
+    NotFound,
+    PrimaryChanged,
+)
 from media_core.domain.models import EntityRef, MediaRecord, Moderation, Status
 from media_core.ports import AuditTrail, MediaRecords, ObjectStorage, WorkSubmitter
 from media_core.services.deletion import MediaDeleter
@@ -20,6 +26,8 @@ from media_core.services.publication import Publication
 from media_core.settings import ManageSettings, ModerationMode
 
 REPROCESSABLE = (Status.READY, Status.FAILED)
+# A primary switch that lost a race to another (PrimaryChanged) reads the primary again, this often.
+PRIMARY_ATTEMPTS = 4
 
 
 @dataclass
@@ -75,12 +83,13 @@ class MediaManagement:
             if request.is_primary and entity is None:
                 raise InvalidRequest("is_primary", "only media linked to an entity can be its primary item")
             changes["is_primary"] = request.is_primary
-        demote = None
-        if changes.get("is_primary") and entity is not None:
-            current = self.repository.primary_of(record.owner, entity.type, entity.id)
-            if current is not None and current.media_id != record.media_id:
-                demote = current
-        updated = self._reconciled(self.repository.update(record, changes, demote=demote))
+        claims = (
+            changes.get("is_primary") is True
+            and entity is not None
+            and not (record.is_primary and record.entity == entity)
+        )
+        updated, demote = self._switched(record, changes, entity if claims else None)
+        updated = self._reconciled(updated)
         if record.visibility != updated.visibility:  # made private: its public transformations go
             self._purge_edge(record)
         self.audit.record(media_id, AuditAction.UPDATED, caller.sub, {"fields": sorted(changes)})
@@ -89,6 +98,26 @@ class MediaManagement:
                 demote.media_id, AuditAction.UPDATED, caller.sub, {"fields": ["is_primary"], "by": media_id}
             )
         return updated
+
+    def _switched(
+        self, record: MediaRecord, changes: dict[str, Any], claimed: EntityRef | None
+    ) -> tuple[MediaRecord, MediaRecord | None]:
+        """`changes` written; when `record` becomes the primary of `claimed`, the entity's primary
+        (a strongly consistent read) is demoted in the same write. The repository refuses the write
+        if that primary changed after our read (PrimaryChanged): read it again, a few times, then
+        409. Returns the stored record and the demoted one."""
+        for attempt in range(1, PRIMARY_ATTEMPTS + 1):
+            demote = None
+            if claimed is not None:
+                current = self.repository.primary_of(record.owner, claimed.type, claimed.id)
+                if current is not None and current.media_id != record.media_id:
+                    demote = current
+            try:
+                return self.repository.update(record, changes, demote=demote), demote
+            except PrimaryChanged as lost:
+                if attempt == PRIMARY_ATTEMPTS:
+                    raise Conflict(f"{lost.message}: others are switching it too; retry") from lost
+        raise AssertionError("unreachable")
 
     # ------------------------------------------------------------------ delete
     def delete(self, caller: Caller, media_id: str) -> None:

@@ -102,8 +102,40 @@ class Expression:
             else:
                 self.differs(condition.path, condition.value)
 
+    def names_primary(self, media_id: str | None) -> None:
+        """A primary marker (keys.primary_key) names `media_id`; None: there is no marker."""
+        if media_id is None:
+            self.not_exists()
+        else:
+            self.exists()
+            self.equals("media_id", media_id)
+
+    def is_primary_of(self, owner: str, entity_type: str, entity_id: str) -> None:
+        """The stored record is the primary item of the owner's entity (a tombstone never is: it
+        left the entity index). An equality fails on a missing item: no attribute_exists needed."""
+        self.equals("owner", owner)
+        self.equals("is_primary", True)
+        self.equals("entity_pk", entity_partition(owner, entity_type, entity_id))
+
     def condition_expression(self) -> str:
         return " AND ".join(self.conditions)
+
+    def _conditioned(self, operation: dict[str, Any]) -> dict[str, Any]:
+        if self.conditions:
+            operation["ConditionExpression"] = self.condition_expression()
+        if self.names:
+            operation["ExpressionAttributeNames"] = dict(self.names)
+        if self.values:
+            operation["ExpressionAttributeValues"] = dict(self.values)
+        return operation
+
+    def put(self, table: str, item: dict[str, Any]) -> dict[str, Any]:
+        """A `Put` of TransactWriteItems, under this expression's conditions."""
+        return {"Put": self._conditioned({"TableName": table, "Item": item})}
+
+    def delete(self, table: str, key: dict[str, Any]) -> dict[str, Any]:
+        """A `Delete` of TransactWriteItems, under this expression's conditions."""
+        return {"Delete": self._conditioned({"TableName": table, "Key": key})}
 
     def item(self, table: str, key: dict[str, Any]) -> dict[str, Any]:
         """An `Update` of TransactWriteItems (or UpdateItem kwargs without TableName)."""

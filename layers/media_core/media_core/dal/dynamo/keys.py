@@ -9,6 +9,7 @@ Item layout (one table):
   expires_at                    TTL (records never uploaded, deleted-record tombstones, audit entries)
   stats_bytes                   what the record adds to its owner's total_bytes
   pk=STATS#{owner} sk=STATS     the owner's counters;  pk=STATS#ALL sk=STATS  everyone's
+  pk=ENTITY#{owner}#{type}#{id}  sk=PRIMARY  media_id              the entity's primary item (one)
   pk=MEDIA#{id}  sk=AUDIT#{at}#{uuid}                               the audit trail
   pk=DUP#{owner}#sha256#{hex} | DUP#{owner}#phash#{band}  sk={id}   the duplicate index
   pk=QUOTA#{owner}  sk=DAY#{yyyy-mm-dd}                             bytes started per day
@@ -16,6 +17,11 @@ Item layout (one table):
 
 Entity galleries belong to the entity's owner: the partition carries the owner, so nobody can
 add to, reorder or demote another user's gallery (there is no shared `ENTITY#{type}#{id}`).
+
+The primary marker is what makes "one primary per entity" hold: the ByEntity index is never
+strongly consistent, so a primary is claimed by a conditional write of the marker, in the same
+transaction as the records' is_primary changes (repository.MediaRepository.update). It carries
+no index attributes, so it is in no index.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from media_core.domain.counters import stored_bytes
 from media_core.domain.models import MediaRecord, Moderation, Status, iso_timestamp
 
 RECORD_SK = "MEDIA"
+PRIMARY_SK = "PRIMARY"
 STATS_SK = "STATS"
 ALL_OWNERS = "ALL"
 AUDIT_PREFIX = "AUDIT#"
@@ -63,6 +70,11 @@ def owner_partition(owner: str) -> str:
 
 def entity_partition(owner: str, entity_type: str, entity_id: str) -> str:
     return f"ENTITY#{owner}#{entity_type}#{entity_id}"
+
+
+def primary_key(owner: str, entity_type: str, entity_id: str) -> dict[str, str]:
+    """The marker naming the primary item of an owner's entity (its `media_id`)."""
+    return {"pk": entity_partition(owner, entity_type, entity_id), "sk": PRIMARY_SK}
 
 
 def status_partition(status: Status) -> str:

@@ -6,6 +6,14 @@ Counters: every write that creates, re-states or removes a record is one Transac
 the record's conditional write and an atomic ADD of the difference on both stats items
 (media_core.domain.counters), so the counters move exactly when the record does: a failed
 condition writes neither, and concurrent changes never lose an update.
+
+One primary per entity: the ByEntity index is never strongly consistent, so it cannot tell who
+the primary is before a switch. A marker item per owner's entity (keys.primary_key) names the
+primary; every write that makes a record primary, or stops it being one (is_primary, a changed or
+removed entity link, a tombstone, a delete), changes the marker in the same transaction as the
+records, conditional on the marker still naming what was read (strongly consistent) and on a
+demoted record still being that entity's primary. A lost race raises PrimaryChanged, and nothing
+is written.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ from media_core.dal.dynamo.keys import (
     moderation_partition,
     outbox_key,
     owner_partition,
+    primary_key,
     record_key,
     record_to_item,
     stats_key,
@@ -44,10 +53,11 @@ from media_core.dal.dynamo.keys import (
 )
 from media_core.dal.dynamo.paging import checked_position
 from media_core.domain.counters import Counters, counter_delta, stored_bytes
-from media_core.domain.errors import Conflict, InvalidTransition
+from media_core.domain.errors import Conflict, InvalidTransition, PrimaryChanged
 from media_core.domain.events import Announce
 from media_core.domain.models import (
     ALLOWED_TRANSITIONS,
+    EntityRef,
     Kind,
     MediaRecord,
     Moderation,
@@ -87,9 +97,15 @@ class MediaRepository:
             items.append({"Update": expression.item(self._name, serialize(stats_key(who)))})
         return items
 
-    def _transact(self, items: list[dict[str, Any]], on_condition_failed: Callable[[], Exception]) -> None:
+    def _transact(
+        self,
+        items: list[dict[str, Any]],
+        on_condition_failed: Callable[[], Exception],
+        on_other_failed: Callable[[], Exception] | None = None,
+    ) -> None:
         """One TransactWriteItems; the first item is the record's. A failed condition raises
-        `on_condition_failed()`; a conflict with a concurrent transaction on a stats item is retried."""
+        `on_condition_failed()` (or, when only another item's condition failed, `on_other_failed()`
+        if given); a conflict with a concurrent transaction on a stats item is retried."""
         for attempt in range(1, _TRANSACTION_ATTEMPTS + 1):
             try:
                 self._client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
@@ -102,6 +118,8 @@ class MediaRepository:
                     raise
                 reasons = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
                 if "ConditionalCheckFailed" in reasons:
+                    if on_other_failed is not None and reasons[0] != "ConditionalCheckFailed":
+                        raise on_other_failed() from err
                     raise on_condition_failed() from err
                 if attempt == _TRANSACTION_ATTEMPTS or not {"TransactionConflict", None, "None"} & set(
                     reasons
@@ -126,6 +144,53 @@ class MediaRepository:
     def _record_update(self, record: MediaRecord, expression: Expression) -> dict[str, Any]:
         return {"Update": expression.item(self._name, serialize(record_key(record.media_id)))}
 
+    # ------------------------------------------------------------------ the entity's primary marker
+    def _marked(self, owner: str, entity: EntityRef) -> str | None:
+        """The media id the owner's entity's marker names (a strongly consistent read)."""
+        key = primary_key(owner, entity.type, entity.id)
+        item = self._table.get_item(Key=key, ConsistentRead=True).get("Item")
+        return str(item["media_id"]) if item else None
+
+    def _still_primary(self, media_id: str, owner: str, entity: EntityRef) -> MediaRecord | None:
+        """The record, if it is the primary item of the owner's entity (a strongly consistent read)."""
+        record = self.get(media_id)
+        return record if record is not None and _is_primary_of(record, owner, entity) else None
+
+    @staticmethod
+    def _primacy_as_read(expression: Expression, record: MediaRecord) -> None:
+        """The stored record is (or is not) its entity's primary, as `record` says: for the writes
+        that are not conditional on the version (a tombstone, a delete)."""
+        if record.is_primary and record.entity is not None:
+            expression.is_primary_of(record.owner, record.entity.type, record.entity.id)
+        else:
+            expression.differs("is_primary", True)
+
+    def _claim(self, record: MediaRecord, entity: EntityRef, demote: MediaRecord | None) -> dict[str, Any]:
+        """The marker's Put naming `record`, conditional on it still naming what it names now:
+        `demote`, nothing (no primary yet, or a primary from before the markers, `demote`), or a
+        record that is not the entity's primary any more (it expired). If it names another
+        record that is the entity's primary, that one won a race: PrimaryChanged, nothing written."""
+        marked = self._marked(record.owner, entity)
+        if (
+            marked is not None
+            and marked != (demote.media_id if demote else None)
+            and self._still_primary(marked, record.owner, entity) is not None
+        ):
+            raise PrimaryChanged(f"the primary item of {entity.type} {entity.id} changed meanwhile; retry")
+        condition = Expression()
+        condition.names_primary(marked)
+        item = {**primary_key(record.owner, entity.type, entity.id), "media_id": record.media_id}
+        return condition.put(self._name, serialize(item))
+
+    def _release(self, record: MediaRecord, entity: EntityRef | None) -> list[dict[str, Any]]:
+        """The marker's Delete, if it names `record` (which the caller's condition keeps the
+        primary of `entity` until the write): nothing else changes a marker that names it."""
+        if entity is None or self._marked(record.owner, entity) != record.media_id:
+            return []
+        condition = Expression()
+        condition.names_primary(record.media_id)
+        return [condition.delete(self._name, serialize(primary_key(record.owner, entity.type, entity.id)))]
+
     # ------------------------------------------------------------------ records
     def create(self, record: MediaRecord, expires_at: int | None = None) -> None:
         put = {
@@ -135,9 +200,13 @@ class MediaRepository:
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
+        claim = []
+        if record.is_primary and record.entity is not None:
+            claim = [self._claim(record, record.entity, None)]
         self._transact(
-            [put, *self._stats_updates(record.owner, counter_delta(None, record))],
+            [put, *claim, *self._stats_updates(record.owner, counter_delta(None, record))],
             lambda: Conflict(f"media {record.media_id} exists already"),
+            lambda: PrimaryChanged(f"the entity of media {record.media_id} has a primary item already"),
         )
 
     def get(self, media_id: str) -> MediaRecord | None:
@@ -211,9 +280,11 @@ class MediaRepository:
         expression.set("status_sk", status_sort_key(updated))
         expression.bump_version()
         expression.in_state(record)
+        self._primacy_as_read(expression, record)
         self._transact(
             [
                 self._record_update(record, expression),
+                *self._release(record, record.entity if record.is_primary else None),
                 *self._stats_updates(record.owner, counter_delta(record, updated)),
             ],
             lambda: InvalidTransition(f"media {record.media_id} changed state; not deleted"),
@@ -247,8 +318,11 @@ class MediaRepository:
         demote: MediaRecord | None = None,
     ) -> MediaRecord:
         """Change descriptive fields (no status change, counters untouched), conditional on the
-        record's version; `demote` (the entity's previous primary, the same owner's) loses
-        is_primary in the same transaction. Raises Conflict when either changed meanwhile."""
+        record's version (Conflict otherwise). A change of primacy (is_primary, or the entity of a
+        primary) moves the entity's marker in the same transaction: `demote` (the entity's primary
+        as primary_of read it, the same owner's) loses is_primary, conditional on it still being
+        that entity's primary and the marker still naming it. PrimaryChanged when the entity's
+        primary is not what was read: read it again and retry."""
         updated = record.model_copy(update={**changes, "updated_at": utc_now()})
         dumped = updated.model_dump(mode="json")
         indexes = index_attributes(updated)
@@ -266,18 +340,29 @@ class MediaRepository:
         expression.equals("version", record.version)
         expression.require(f"{expression.name('status')} <> {expression.value(Status.DELETED.value)}")
         items = [self._record_update(record, expression)]
+        was = record.entity if record.is_primary else None
+        becomes = updated.entity if updated.is_primary else None
         if demote is not None:
             if demote.owner != record.owner:
                 raise Conflict("an entity's primary item belongs to the entity's owner")
+            if becomes is None or becomes == was or demote.media_id == record.media_id:
+                raise ValueError("only a record that becomes its entity's primary demotes another")
             demotion = Expression()
             demotion.set("is_primary", False)
             demotion.set("entity_sk", entity_sort_key(demote.model_copy(update={"is_primary": False})))
             demotion.bump_version()
             demotion.exists()
-            demotion.equals("is_primary", True)
-            demotion.equals("owner", record.owner)
+            demotion.is_primary_of(record.owner, becomes.type, becomes.id)
             items.append(self._record_update(demote, demotion))
-        self._transact(items, lambda: Conflict(f"media {record.media_id} changed meanwhile; retry"))
+        if was != becomes:
+            items += self._release(record, was)
+            if becomes is not None:
+                items.append(self._claim(record, becomes, demote))
+        self._transact(
+            items,
+            lambda: Conflict(f"media {record.media_id} changed meanwhile; retry"),
+            lambda: PrimaryChanged(f"the primary item of media {record.media_id}'s entity changed meanwhile"),
+        )
         stored = self.get(record.media_id)
         return stored if stored is not None else updated
 
@@ -292,16 +377,12 @@ class MediaRepository:
             raise changed()
         expression = Expression()
         expression.in_state(record)
-        delete = {
-            "Delete": {
-                "TableName": self._name,
-                "Key": serialize(record_key(record.media_id)),
-                "ConditionExpression": expression.condition_expression(),
-                "ExpressionAttributeNames": expression.names,
-                "ExpressionAttributeValues": expression.values,
-            }
-        }
-        self._transact([delete, *self._stats_updates(record.owner, counter_delta(record, None))], changed)
+        self._primacy_as_read(expression, record)
+        delete = expression.delete(self._name, serialize(record_key(record.media_id)))
+        released = self._release(record, record.entity if record.is_primary else None)
+        self._transact(
+            [delete, *released, *self._stats_updates(record.owner, counter_delta(record, None))], changed
+        )
 
     # ------------------------------------------------------------------ reads
     def counters(self, owner: str | None) -> Counters:
@@ -328,13 +409,22 @@ class MediaRepository:
         return self._page(INDEX_BY_MODERATION, moderation_partition(moderation), page)
 
     def primary_of(self, owner: str, entity_type: str, entity_id: str) -> MediaRecord | None:
+        """The primary item of the owner's entity, read strongly consistently: the record the
+        entity's marker names. With no (current) marker, a primary set before the markers existed:
+        the ByEntity index's, each candidate read again by its key and checked."""
+        entity = EntityRef(type=entity_type, id=entity_id)
+        marked = self._marked(owner, entity)
+        if marked is not None and (current := self._still_primary(marked, owner, entity)) is not None:
+            return current
         page = self._table.query(
             IndexName=INDEX_BY_ENTITY,
             KeyConditionExpression=Key("entity_pk").eq(entity_partition(owner, entity_type, entity_id))
             & Key("entity_sk").begins_with("0#"),
         )
-        items = page.get("Items", [])
-        return item_to_record(items[0]) if items else None
+        for item in page.get("Items", []):
+            if (legacy := self._still_primary(str(item["media_id"]), owner, entity)) is not None:
+                return legacy
+        return None
 
     def _page(
         self,
@@ -378,3 +468,12 @@ class MediaRepository:
                 return Page(records, None)
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return Page(records, {k: str(v) for k, v in kwargs["ExclusiveStartKey"].items()})
+
+
+def _is_primary_of(record: MediaRecord, owner: str, entity: EntityRef) -> bool:
+    return (
+        record.status != Status.DELETED
+        and record.is_primary
+        and record.owner == owner
+        and record.entity == entity
+    )

@@ -139,18 +139,9 @@ class Expression:
 
     def item(self, table: str, key: dict[str, Any]) -> dict[str, Any]:
         """An `Update` of TransactWriteItems (or UpdateItem kwargs without TableName)."""
-        update: dict[str, Any] = {
-            "TableName": table,
-            "Key": key,
-            "UpdateExpression": self.update_expression(),
-        }
-        if self.conditions:
-            update["ConditionExpression"] = self.condition_expression()
-        if self.names:
-            update["ExpressionAttributeNames"] = dict(self.names)
-        if self.values:
-            update["ExpressionAttributeValues"] = dict(self.values)
-        return update
+        return self._conditioned(
+            {"TableName": table, "Key": key, "UpdateExpression": self.update_expression()}
+        )
 
 
 def filter_condition(media_filter: MediaFilter, owner: str) -> ConditionBase | None:

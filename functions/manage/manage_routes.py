@@ -102,9 +102,11 @@ def reprocess_media(media_id: MediaId) -> Response[ReprocessAccepted]:
 @router.patch(
     "/admin/media/<media_id>/moderation",
     summary="Approve, reject or flag media (admins)",
+    description="Only ready media is moderated; with `version`, a record changed since it was "
+    "reviewed is refused (409) rather than judged unseen.",
     responses={
         **ok_response(MediaView, "The moderated record"),
-        **documented_errors(400, 401, 403, 404, 415, 422),
+        **documented_errors(400, 401, 403, 404, 409, 415, 422),
     },
 )
 @tracer.capture_method

@@ -87,8 +87,20 @@ def list_media(
     status: Annotated[Status | None, Query()] = None,
     tag: Annotated[str | None, Query(min_length=1, max_length=50)] = None,
     moderation: Annotated[Moderation | None, Query()] = None,
-    entity_type: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_-]{0,63}$")] = None,
-    entity_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")] = None,
+    entity_type: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[a-z][a-z0-9_-]{0,63}$",
+            description="Media linked to an entity of this type (with entity_id: that one entity)",
+        ),
+    ] = None,
+    entity_id: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[A-Za-z0-9_.:-]{1,128}$",
+            description="Media linked to an entity of this id, any type (with entity_type: that one entity)",
+        ),
+    ] = None,
     page_size: PageSize = 20,
     cursor: Cursor = None,
 ) -> Response[MediaPage]:

@@ -61,6 +61,8 @@ class TestListing:
         # Given erin's media of several kinds, tags, entities and states
         tagged = [awaiting(stack, "erin", f"t{i}.pdf", tags=["red"]) for i in range(7)]
         linked = awaiting(stack, "erin", "l.pdf", entity_type="product", entity_id="p-1")
+        other_product = awaiting(stack, "erin", "o.pdf", entity_type="product", entity_id="p-2")
+        same_id = awaiting(stack, "erin", "s.pdf", entity_type="article", entity_id="p-1")
         image = ready_image(stack, "erin", seed=3)
         plain = awaiting(stack, "erin", "plain.pdf")
 
@@ -70,11 +72,14 @@ class TestListing:
         # Then each filter returns exactly its records, across pages of a filtered query
         assert ids("tag=red") == list(reversed(tagged))
         assert ids("kind=image") == [image]
-        assert set(ids("kind=document")) == {*tagged, linked, plain}
+        assert set(ids("kind=document")) == {*tagged, linked, other_product, same_id, plain}
         assert ids("status=ready") == [image]
-        assert set(ids("status=awaiting_upload")) == {*tagged, linked, plain}
+        assert set(ids("status=awaiting_upload")) == {*tagged, linked, other_product, same_id, plain}
         assert ids("entity_type=product&entity_id=p-1") == [linked]
-        assert len(ids("moderation=pending", 100)) == 10
+        # each half of the entity filter narrows on its own
+        assert ids("entity_type=product") == [other_product, linked]
+        assert ids("entity_id=p-1") == [same_id, linked]
+        assert len(ids("moderation=pending", 100)) == 12
         assert ids("moderation=approved") == []
         assert ids("tag=red&kind=image") == []
 
@@ -89,9 +94,8 @@ class TestListing:
             ("moderation=maybe", "moderation"),
             ("cursor=not-a-cursor", "cursor"),
             ("cursor=eyJrIjp7fX0", "cursor"),
-            # one half of the entity filter would filter nothing and look like it did
-            ("entity_type=product", "entity_id"),
-            ("entity_id=p-1", "entity_type"),
+            ("entity_type=Product", "entity_type"),
+            ("entity_id=p%201", "entity_id"),
         ],
     )
     def test_bad_parameters_are_422_with_a_message_naming_the_field(

@@ -164,6 +164,12 @@ def test_a_segment_failing_every_attempt_fails_the_record_and_leaves_nothing(sta
     # And no object of the run is left (segments of the other tasks included), nothing `processing`
     assert media_objects(stack, media_id) == []
     assert record(stack, media_id)["variants"] == {}
+    # but the pinned copy of the version it failed on is kept and named: a reprocess reads it
+    stored = media_repository(stack.tables["MediaTable"]).get(media_id)
+    assert stored is not None and stored.original.stored_key is not None
+    s3, uploads = stack.client("s3"), stack.buckets["UploadsBucket"]
+    head = s3.head_object(Bucket=uploads, Key=stored.original.stored_key)
+    assert head["ContentLength"] == clip.stat().st_size
     [execution] = [e for e in executions(stack) if media_id in _input(stack, e)]
     assert execution["status"] == "FAILED"
 

@@ -422,10 +422,8 @@ class FakeMediaRecords:
                 and (f.status is None or r.status == f.status)
                 and (f.tag is None or f.tag in r.tags)
                 and (f.moderation is None or r.moderation == f.moderation)
-                and (
-                    not (f.entity_type and f.entity_id)
-                    or (r.entity is not None and (r.entity.type, r.entity.id) == (f.entity_type, f.entity_id))
-                )
+                and (f.entity_type is None or (r.entity is not None and r.entity.type == f.entity_type))
+                and (f.entity_id is None or (r.entity is not None and r.entity.id == f.entity_id))
             )
 
         return self._page(

@@ -20,7 +20,7 @@ from media_core.processing.objects import Attempt, ObjectCreated
 from media_core.processing.work import WorkContext, WorkResult
 
 from tests.unit.fakes import object_created
-from tests.unit.services.conftest import KIB, MEDIA, UPLOADS, World
+from tests.unit.services.conftest import ALICE, KIB, MEDIA, UPLOADS, World
 
 FIRST = Attempt(1, 3)
 
@@ -156,8 +156,10 @@ def test_a_new_version_uploaded_before_the_stale_event_is_pinned_supersedes_it(w
     first = pipeline.handle(stale, FIRST, processor)
     second = pipeline.handle(fresh, FIRST, processor)
 
-    # Then the stale one is superseded (its version cannot be pinned) and the new one processed
-    assert first.outcome == Outcome.SUPERSEDED
+    # Then the stale one is ignored (the inbox holds another version: it is never claimed) and the
+    # new one processed
+    assert first.outcome == Outcome.IGNORED
+    assert world.audit.actions(record.media_id) == [AuditAction.UPLOADED, AuditAction.PROCESSED]
     assert second.outcome == Outcome.READY
     ready = world.stored(record.media_id)
     assert ready.original.etag == fresh.etag
@@ -193,6 +195,51 @@ def test_a_reused_upload_while_processing_supersedes_the_running_version(world: 
         AuditAction.REPLACED,
         AuditAction.PROCESSED,
     ]
+
+
+def test_a_stale_event_of_a_replaced_version_leaves_the_ready_record_alone(world: World) -> None:
+    # Given a reused upload whose second version's event was handled first: ready and approved
+    record = world.awaiting()
+    stale = upload(world, record, b"first version " * 20)
+    fresh = upload(world, record, b"second version " * 20)
+    pipeline = world.pipeline()
+    assert pipeline.handle(fresh, FIRST, FakeProcessor()).outcome == Outcome.READY
+    ready = world.records.update(
+        world.stored(record.media_id), {"moderation": Moderation.APPROVED, "moderation_reason": "ok"}
+    )
+
+    # When the first version's event arrives late (neither the inbox nor the originals hold it)
+    result = pipeline.handle(stale, FIRST, FakeProcessor())
+
+    # Then it is ignored: the record is not claimed for a version that cannot be read
+    assert result.outcome == Outcome.IGNORED
+    assert "stale event" in result.detail
+    assert world.stored(record.media_id) == ready
+    assert world.audit.actions(record.media_id) == [AuditAction.UPLOADED, AuditAction.PROCESSED]
+
+
+def test_a_stale_event_arriving_while_the_newer_version_is_processed_does_not_take_the_run(
+    world: World,
+) -> None:
+    # Given the second version of a reused upload being processed
+    record = world.awaiting()
+    stale = upload(world, record, b"first version " * 20)
+    fresh = upload(world, record, b"second version " * 20)
+    pipeline = world.pipeline()
+    nested: list[Outcome] = []
+    processor = FakeProcessor(
+        during=lambda _: nested.append(pipeline.handle(stale, FIRST, FakeProcessor()).outcome)
+    )
+
+    # When the first version's event arrives meanwhile
+    result = pipeline.handle(fresh, FIRST, processor)
+
+    # Then the run of the version S3 holds finishes, and the record is ready with it
+    assert nested == [Outcome.IGNORED]
+    assert result.outcome == Outcome.READY
+    ready = world.stored(record.media_id)
+    assert ready.status == Status.READY and ready.original.etag == fresh.etag
+    assert world.store.read(UPLOADS, ready.original.stored_key or "") == b"second version " * 20
 
 
 def test_replacing_ready_approved_media_sends_it_back_to_moderation(world: World) -> None:
@@ -295,6 +342,29 @@ def test_a_crash_is_retried_then_fails_on_the_last_attempt_without_the_signature
     assert [e.details for e in world.audit.entries(record.media_id) if e.action == AuditAction.FAILED] == [
         {"reason": reason}
     ]
+
+
+def test_a_file_failed_after_it_was_pinned_keeps_its_original_and_can_be_reprocessed(world: World) -> None:
+    # Given a replacement of ready media whose new bytes the processor rejects (after the pin)
+    ready, _ = ready_record(world, b"good bytes " * 10)
+    fresh = upload(world, ready, b"rejected bytes " * 10)
+    rejecting = FakeProcessor(failures=[MediaRejected("not a PNG image")])
+    assert world.pipeline().handle(fresh, FIRST, rejecting).outcome == Outcome.FAILED
+
+    # Then the failed record names the pinned copy of the version it failed on, which is kept,
+    # and the copy of the version it replaced is removed
+    failed = world.stored(ready.media_id)
+    pinned = pinned_original_key(ready.owner, ready.media_id, fresh.etag, "png")
+    assert failed.original.stored_key == pinned
+    assert world.store.read(UPLOADS, pinned) == b"rejected bytes " * 10
+    assert world.store.keys(UPLOADS) == [pinned]
+
+    # and when its owner asks for it to be reprocessed, the run reads that copy
+    world.management().reprocess(ALICE, ready.media_id)
+    [sent] = world.queue.sent
+    processor = FakeProcessor()
+    assert world.pipeline().handle(sent.as_event(), FIRST, processor).outcome == Outcome.READY
+    assert processor.seen == [(pinned, b"rejected bytes " * 10)]
 
 
 def test_a_rejected_file_fails_at_once_without_retry(world: World) -> None:

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from media_core.domain.errors import InvalidRequest
 from media_core.domain.models import Kind, MediaRecord, Moderation, Status
 
 Position = dict[str, str]
@@ -24,11 +23,8 @@ class MediaFilter:
     entity_type: str | None = None
     entity_id: str | None = None
 
-    def __post_init__(self) -> None:
-        # One without the other would filter nothing and look like it did.
-        if (self.entity_type is None) != (self.entity_id is None):
-            missing = "entity_id" if self.entity_id is None else "entity_type"
-            raise InvalidRequest(missing, "entity_type and entity_id filter together: give both or neither")
+    # entity_type and entity_id each narrow on their own (media linked to any entity of that type,
+    # or to an entity of that id of any type); together they name one entity.
 
     def scope(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if v is not None}

@@ -112,6 +112,14 @@ class ProcessingPipeline:
         key = unquote_plus(event.key)
         if record is None or record.original.key != key or record.owner != upload.owner:
             return Result(Outcome.IGNORED, upload.media_id, "no record for this object")
+        if record.original.etag != event.etag and not self._readable(record, event):
+            # A late event of a version since overwritten (a replayed POST): claiming it would
+            # take the record from the version S3 holds and leave it `processing` for bytes gone.
+            return Result(
+                Outcome.IGNORED,
+                record.media_id,
+                f"stale event: neither the inbox nor the originals hold version {event.etag}",
+            )
         rejection = self._size_rejection(record, event)
         if rejection is not None:
             # Before anything else: an oversize or empty object is not kept, nor ever served.
@@ -123,7 +131,7 @@ class ProcessingPipeline:
             )
         assert claimed.run_id is not None
         if rejection is not None:
-            return self._fail(claimed, rejection)
+            return self._fail(claimed, rejection, before=record)
         writer = VariantWriter(
             self.store, self.settings.media_bucket, record.owner, record.media_id, claimed.run_id
         )
@@ -149,7 +157,7 @@ class ProcessingPipeline:
                 )
         except MediaRejected as rejected:
             writer.discard()
-            return self._fail(claimed, rejected.message)
+            return self._fail(claimed, rejected.message, before=record)
         except Exception as err:
             writer.discard()
             if not attempt.is_last:
@@ -163,6 +171,7 @@ class ProcessingPipeline:
                 redact(f"processing failed after {attempt.number} attempts: {type(err).__name__}: {err}")[
                     :500
                 ],
+                before=record,
             )
         if result.handoff is not None:
             return self._hand_off(record, claimed, result, writer)
@@ -269,10 +278,10 @@ class ProcessingPipeline:
         logger.info("media ready", media_id=claimed.media_id, variants=len(result.variants), ms=elapsed)
         return Result(Outcome.READY, claimed.media_id)
 
-    def fail_run(self, claimed: MediaRecord, reason: str) -> Result:
+    def fail_run(self, claimed: MediaRecord, reason: str, *, before: MediaRecord | None = None) -> Result:
         """Settle a run `failed` with `reason` and remove everything it wrote (its whole prefix)."""
         self._discard_run(claimed, None)
-        return self._fail(claimed, reason)
+        return self._fail(claimed, reason, before=before)
 
     def _discard_run(self, claimed: MediaRecord, writer: VariantWriter | None) -> None:
         if writer is not None:
@@ -292,12 +301,23 @@ class ProcessingPipeline:
             return "empty file (0 bytes)"
         return None
 
+    @staticmethod
+    def _pinned_key(record: MediaRecord, etag: str) -> str:
+        extension = record.original.key.rsplit(".", 1)[-1]
+        return pinned_original_key(record.owner, record.media_id, etag, extension)
+
+    def _readable(self, record: MediaRecord, event: ObjectCreated) -> bool:
+        """The event's version is still somewhere: at the inbox key, or pinned by an earlier attempt."""
+        inbox = self.store.head(event.bucket, record.original.key)
+        if inbox is not None and inbox.etag == event.etag:
+            return True
+        return self.store.head(event.bucket, self._pinned_key(record, event.etag)) is not None
+
     def _pin(self, claimed: MediaRecord, event: ObjectCreated) -> Original | None:
         """The claimed version, copied to its pinned key (or the copy made by an earlier attempt or
         run for this very version). None: the inbox holds another version now (its own event
         re-claims the record)."""
-        extension = claimed.original.key.rsplit(".", 1)[-1]
-        pinned_key = pinned_original_key(claimed.owner, claimed.media_id, event.etag, extension)
+        pinned_key = self._pinned_key(claimed, event.etag)
         existing = self.store.head(event.bucket, pinned_key)
         if existing is None:
             try:
@@ -372,21 +392,29 @@ class ProcessingPipeline:
                 )
         return claimed
 
-    def _fail(self, record: MediaRecord, reason: str) -> Result:
+    def _fail(self, record: MediaRecord, reason: str, *, before: MediaRecord | None = None) -> Result:
+        """Settle `record` (the run's claim) failed. The record keeps the pinned copy of the version
+        it failed on (a reprocess reads it); `before`: the record before the claim, whose run's
+        objects and pinned copy go as a ready finish's would."""
         assert record.run_id is not None
         try:
             failed = self.repository.transition(
                 record,
                 Transition(
                     Status.FAILED,
-                    changes={"failure_reason": reason, "variants": {}, "metadata": {}},
+                    changes={
+                        "failure_reason": reason,
+                        "variants": {},
+                        "metadata": {},
+                        "original": record.original,
+                    },
                     guard=RecordGuard(run_id=record.run_id),
                     announce=self._announce(DetailType.FAILED),
                 ),
             )
         except InvalidTransition:
             return Result(Outcome.SUPERSEDED, record.media_id, "record changed while processing")
-        self._remove_previous_run(record, failed)
+        self._remove_previous_run(before or record, failed)
         metrics_for(record.kind).failed()
         self._settled(failed, AuditAction.FAILED)
         logger.info("media failed", media_id=record.media_id, reason=reason)

@@ -370,10 +370,8 @@ class TranscodeWorkflow:
         metadata.update(output.to_metadata())
         metadata["poster"] = {"width": poster.width, "height": poster.height, "at_s": round(poster.at_s, 3)}
         metadata["storyboard"] = storyboard_metadata(board)
-        previous = transcode.pop("previous_original", None)
-        before = claimed.model_copy(
-            update={"original": claimed.original.model_copy(update={"stored_key": previous})}
-        )
+        before = _before_hand_off(claimed)
+        transcode.pop("previous_original", None)
         result = self.pipeline.finish(claimed, WorkResult(variants, metadata), writer, before=before)
         return {"outcome": result.outcome.value, "detail": result.detail}
 
@@ -413,5 +411,13 @@ class TranscodeWorkflow:
         if record is None:
             logger.info("run superseded; objects removed", media_id=job.media_id, run_id=job.run_id)
             return {"outcome": Outcome.SUPERSEDED.value, "reason": reason}
-        result = self.pipeline.fail_run(record, reason)
+        result = self.pipeline.fail_run(record, reason, before=_before_hand_off(record))
         return {"outcome": result.outcome.value, "reason": reason}
+
+
+def _before_hand_off(claimed: MediaRecord) -> MediaRecord:
+    """The record as the run's settling sees what it replaces: the pinned copy of the version
+    before the claim, which the hand-off noted (`transcode.previous_original`)."""
+    previous = (claimed.metadata.get("transcode") or {}).get("previous_original")
+    original = claimed.original.model_copy(update={"stored_key": previous})
+    return claimed.model_copy(update={"original": original})

@@ -158,6 +158,10 @@ def filter_condition(media_filter: MediaFilter, owner: str) -> ConditionBase | N
     if media_filter.entity_type and media_filter.entity_id:
         partition = entity_partition(owner, media_filter.entity_type, media_filter.entity_id)
         parts.append(Attr("entity_pk").eq(partition))
+    elif media_filter.entity_type:
+        parts.append(Attr("entity.type").eq(media_filter.entity_type))
+    elif media_filter.entity_id:
+        parts.append(Attr("entity.id").eq(media_filter.entity_id))
     if not parts:
         return None
     combined = parts[0]

@@ -15,8 +15,8 @@ from media_core.engines.av.probe import probe
 from media_core.engines.av.storyboard import make_storyboard
 from PIL import Image
 
-from tests.support.av_media import AvMedia
-from tests.support.hls_media import HlsMedia, concat, count_video_frames, decode_errors, ffprobe
+from tests.support.av_media import AvMedia, ffmpeg
+from tests.support.hls_media import AAC, X264, HlsMedia, concat, count_video_frames, decode_errors, ffprobe
 
 
 @pytest.fixture(scope="session")
@@ -165,3 +165,29 @@ def _parse_vtt(text: str) -> list[tuple[float, float, tuple[int, int, int, int]]
         x, y, w, h = (int(v) for v in frag.split(","))
         cues.append((start, end, (x, y, w, h)))
     return cues
+
+
+@pytest.mark.parametrize("container", ["mp4", "matroska"])
+def test_audio_running_past_the_picture_plans_segments_for_the_picture_only(
+    container: str, tmp_path: Path
+) -> None:
+    # Given 6 s of picture and 9 s of sound: the container lasts 9 s, the video stream says 6 s
+    # (MP4's stream duration; Matroska's DURATION tag)
+    src = tmp_path / f"tail.{container}"
+    ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=size=256x144:rate=25:duration=6",
+        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=9",
+        *X264, *AAC, "-f", container, str(src),
+    )  # fmt: skip
+    info = probe(str(src))
+    assert info.duration_s > 8.9 and info.video is not None and info.video.duration_s == pytest.approx(6.0)
+    # When the one-task path packages it (2 s segments: 3 of picture, not 5 of container)
+    out = package_hls(str(src), info, tmp_path / "out", parse_ladder("144"), segment_s=2.0, gop_s=1.0)
+    # Then every frame is there once, in the planned segments, and the sound is whole
+    playlist = m3u8.load(str(tmp_path / "out" / "hls" / "144p.m3u8"))
+    assert len(playlist.segments) == 3
+    assert out.frames == count_video_frames(src) == 150
+    assert count_video_frames(tmp_path / "out" / "video.mp4") == 150
+    audio = m3u8.load(str(tmp_path / "out" / "hls" / "audio.m3u8"))
+    assert sum(s.duration for s in audio.segments) == pytest.approx(9.0, abs=0.1)
+    assert decode_errors(tmp_path / "out" / "hls" / "master.m3u8") == ""

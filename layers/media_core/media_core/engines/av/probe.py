@@ -39,6 +39,9 @@ class VideoStream:
     variable_frame_rate: bool
     bit_rate: int | None
     level: int | None = None
+    # The stream's own length when the file states it (MP4's stream duration, Matroska's DURATION
+    # tag): a container can run longer than its picture when the audio ends later.
+    duration_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -239,7 +242,26 @@ def _video_stream(s: dict[str, Any]) -> VideoStream:
         variable_frame_rate=vfr,
         bit_rate=_int(s.get("bit_rate")),
         level=_int(s.get("level")),
+        duration_s=_stream_duration(s),
     )
+
+
+def _stream_duration(s: dict[str, Any]) -> float | None:
+    duration = _float(s.get("duration"))
+    if duration is None:
+        duration = _clock_seconds((s.get("tags") or {}).get("DURATION"))
+    return duration if duration is not None and math.isfinite(duration) and duration > 0 else None
+
+
+def _clock_seconds(text: Any) -> float | None:
+    """'HH:MM:SS.fraction' (Matroska's DURATION tag) in seconds."""
+    if not isinstance(text, str):
+        return None
+    try:
+        hours, minutes, seconds = text.strip().split(":")
+        return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    except ValueError:
+        return None
 
 
 def _audio_stream(s: dict[str, Any]) -> AudioStream:

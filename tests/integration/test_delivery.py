@@ -67,13 +67,6 @@ def invalidated_paths(stack: LocalStack, since: int = 0) -> set[str]:
     return {path for batch in stack.gateway.cdn.invalidations()[since:] for path in batch}
 
 
-def same_size(*files: bytes) -> list[bytes]:
-    """JPEGs padded after their end marker (decoders ignore it) to one size: a replacement sent
-    through the same presigned POST, whose policy takes the declared size."""
-    size = max(len(f) for f in files)
-    return [f + b"\0" * (size - len(f)) for f in files]
-
-
 def post_file(created: dict[str, Any], data: bytes) -> None:
     post = created["upload"]
     sent = requests.post(post["url"], data=post["fields"], files={"file": ("f.jpg", data)}, timeout=60)
@@ -375,7 +368,7 @@ class TestReplacement:
         self, stack: LocalStack
     ):
         # Given erin's red swatch, processed, and its 1280 px transformation stored and redirected to
-        red, blue = same_size(
+        red, blue = images.same_size(
             images.encode(Image.new("RGB", (1400, 1050), (255, 0, 0)), "JPEG", quality=90),
             images.encode(Image.new("RGB", (1400, 1050), (0, 0, 255)), "JPEG", quality=90),
         )
@@ -439,7 +432,7 @@ class TestReplacement:
 
     def test_a_moderation_decision_while_a_replacement_is_processing_is_refused(self, stack: LocalStack):
         # Given gina's public image, and a replacement of its bytes uploaded, not yet processed
-        red, blue = same_size(
+        red, blue = images.same_size(
             images.encode(Image.new("RGB", (640, 480), (255, 0, 0)), "JPEG", quality=90),
             images.encode(Image.new("RGB", (640, 480), (0, 0, 255)), "JPEG", quality=90),
         )

@@ -18,7 +18,7 @@ from tests.support.seaweed import SeaweedS3, seaweed_s3
 
 BUCKET = "uploads-policy-test"
 KEY = "uploads/image/alice/" + "a" * 32 + "/original.jpg"
-LIMIT = 10
+SIZE = 5  # the declared size, which the policy pins exactly
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
 
 
 def presign(server: SeaweedS3, key: str = KEY, expires_in: int = 300) -> PresignedPost:
-    policy = PostPolicy(BUCKET, key, content_type="image/jpeg", max_bytes=LIMIT, tag_unclaimed=False)
+    policy = PostPolicy(BUCKET, key, content_type="image/jpeg", size=SIZE, tag_unclaimed=False)
     return ObjectStore(server.client()).presigned_post(policy, expires_in=expires_in)
 
 
@@ -47,10 +47,20 @@ def test_a_correct_upload_is_accepted_and_stored_with_the_pinned_type(s3: Seawee
     assert head["ContentType"] == "image/jpeg"
 
 
-def test_an_oversize_upload_is_rejected(s3: SeaweedS3):
-    response = post(presign(s3, key=KEY.replace("a" * 32, "b" * 32)), b"x" * (LIMIT + 1))
+def test_one_byte_more_than_declared_is_rejected(s3: SeaweedS3):
+    key = KEY.replace("a" * 32, "b" * 32)
+    response = post(presign(s3, key=key), b"x" * (SIZE + 1))
     assert response.status_code == 400, response.text
     assert "EntityTooLarge" in response.text
+    assert not s3.client().list_objects_v2(Bucket=BUCKET, Prefix=key).get("Contents")
+
+
+def test_one_byte_fewer_than_declared_is_rejected(s3: SeaweedS3):
+    key = KEY.replace("a" * 32, "e" * 32)
+    response = post(presign(s3, key=key), b"x" * (SIZE - 1))
+    assert response.status_code == 400, response.text
+    assert "EntityTooSmall" in response.text
+    assert not s3.client().list_objects_v2(Bucket=BUCKET, Prefix=key).get("Contents")
 
 
 def test_an_empty_upload_is_rejected(s3: SeaweedS3):
@@ -59,13 +69,13 @@ def test_an_empty_upload_is_rejected(s3: SeaweedS3):
 
 
 def test_a_different_content_type_is_rejected(s3: SeaweedS3):
-    response = post(presign(s3), b"123", **{"Content-Type": "text/html"})
+    response = post(presign(s3), b"12345", **{"Content-Type": "text/html"})
     assert response.status_code == 403, response.text
 
 
 def test_another_key_is_rejected(s3: SeaweedS3):
     other = KEY.replace("alice", "mallory")
-    response = post(presign(s3), b"123", key=other)
+    response = post(presign(s3), b"12345", key=other)
     assert response.status_code == 403, response.text
     assert not s3.client().list_objects_v2(Bucket=BUCKET, Prefix="uploads/image/mallory/").get("Contents")
 
@@ -73,11 +83,11 @@ def test_another_key_is_rejected(s3: SeaweedS3):
 def test_an_expired_policy_is_rejected(s3: SeaweedS3):
     policy = presign(s3, key=KEY.replace("a" * 32, "c" * 32), expires_in=1)
     time.sleep(2.5)
-    response = post(policy, b"123")
+    response = post(policy, b"12345")
     assert response.status_code == 403, response.text
 
 
 def test_tampered_policy_signature_is_rejected(s3: SeaweedS3):
     policy = presign(s3, key=KEY.replace("a" * 32, "d" * 32))
-    response = post(policy, b"123", **{"x-amz-signature": "0" * 64})
+    response = post(policy, b"12345", **{"x-amz-signature": "0" * 64})
     assert response.status_code == 403, response.text

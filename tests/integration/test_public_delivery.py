@@ -174,8 +174,12 @@ class TestUnpublishing:
         assert sorted([f"/public/{media_id}/*", f"/t/{media_id}/*"]) in invalidations(stack)
 
     def test_replaced_only_the_new_run_is_published_after_re_approval(self, stack: LocalStack):
-        first = images.encode(images.photo_like((320, 240), seed=17), "JPEG", quality=85)
-        created = start_upload(stack, "kate", "photo.jpg", "image/jpeg", 100_000, visibility="public")
+        # (one size: a new version through the same POST carries the size its policy pins)
+        first, second = images.same_size(
+            images.encode(images.photo_like((320, 240), seed=17), "JPEG", quality=85),
+            images.encode(images.photo_like((400, 300), seed=18), "JPEG", quality=85),
+        )
+        created = start_upload(stack, "kate", "photo.jpg", "image/jpeg", len(first), visibility="public")
         post, media_id = created["upload"], str(created["media_id"])
 
         def send(data: bytes) -> None:
@@ -196,7 +200,7 @@ class TestUnpublishing:
         old_keys = public_keys(stack, media_id)
         assert old_keys and all(f"/{old_run}-" in k for k in old_keys)
         # When kate uploads a new version (moderation back to pending)
-        send(images.encode(images.photo_like((400, 300), seed=18), "JPEG", quality=85))
+        send(second)
         record = stored(stack, media_id)
         assert record.run_id != old_run and record.moderation.value == "pending"
         # Then the old run's copies are gone at once, and nothing is published yet

@@ -58,7 +58,8 @@ class TestPresignContract:
         conditions = policy["conditions"]
         assert {"key": key} in conditions
         assert {"Content-Type": "image/jpeg"} in conditions
-        assert ["content-length-range", 1, 20 * MB] in conditions
+        # exactly the declared size: the quota was charged for it, and nothing larger fits
+        assert ["content-length-range", 123_456, 123_456] in conditions
         assert {"tagging": UNCLAIMED_TAGGING_XML} in conditions
         assert {"bucket": stack.buckets["UploadsBucket"]} in conditions
         # Expiry: 15 minutes, in the policy and in the response

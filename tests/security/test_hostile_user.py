@@ -57,8 +57,11 @@ def actions(stack: LocalStack, user: str, media_id: str) -> list[str]:
 class TestReusedUploadUrls:
     def test_reposting_the_url_while_the_first_file_processes_serves_only_the_second(self, stack: LocalStack):
         # Given a presigned POST used twice before the processor ran (two events queued)
-        first = images.encode(images.photo_like((320, 240), seed=1), "JPEG", quality=85)
-        second = images.encode(images.photo_like((320, 240), seed=2), "JPEG", quality=85)
+        # (the same size: the policy pins the declared size, so a replay carries as many bytes)
+        first, second = images.same_size(
+            images.encode(images.photo_like((320, 240), seed=1), "JPEG", quality=85),
+            images.encode(images.photo_like((320, 240), seed=2), "JPEG", quality=85),
+        )
         created = start_upload(stack, "mallory", "a.jpg", "image/jpeg", len(first))
         post_file(created, first)
         post_file(created, second)
@@ -76,7 +79,10 @@ class TestReusedUploadUrls:
 
     def test_reposting_after_approval_is_a_replacement_moderated_again(self, stack: LocalStack):
         # Given approved, ready media
-        first = images.encode(images.photo_like((320, 240), seed=3), "JPEG", quality=85)
+        first, swapped = images.same_size(
+            images.encode(images.photo_like((320, 240), seed=3), "JPEG", quality=85),
+            images.encode(images.photo_like((320, 240), seed=4), "JPEG", quality=85),
+        )
         created = start_upload(stack, "mallory", "b.jpg", "image/jpeg", len(first), visibility="public")
         post_file(created, first)
         media_id = str(created["media_id"])
@@ -84,8 +90,7 @@ class TestReusedUploadUrls:
         approve = {"status": "approved"}
         assert call(stack, "PATCH", f"/admin/media/{media_id}/moderation", "root", True, json=approve).ok
         assert call(stack, "GET", f"/media/{media_id}", "victor").status_code == 200
-        # When the owner posts other bytes through the same URL
-        swapped = images.encode(images.photo_like((320, 240), seed=4), "JPEG", quality=85)
+        # When the owner posts other bytes (as many: the policy's size) through the same URL
         post_file(created, swapped)
         deliver(stack, "ImageQueue", "ImageFunction", queued_messages(stack, "ImageQueue", 1))
         # Then it is processed anew, back to pending (hidden from others), audited as a replacement
@@ -94,6 +99,29 @@ class TestReusedUploadUrls:
         assert "replaced" in actions(stack, "mallory", media_id)
         assert call(stack, "GET", f"/media/{media_id}", "victor").status_code == 404
         assert original_bytes(stack, "mallory", media_id) == swapped
+
+
+class TestLyingSizes:
+    def test_more_bytes_than_declared_past_a_lax_store_end_failed_and_are_not_kept(self, stack: LocalStack):
+        # Given a POST declared as 1 KiB (her quota charged for 1 KiB), and a 30 KiB JPEG sent
+        # through it: S3 refuses that under the policy's exact content-length-range; moto does
+        # not check policies, so here the bytes land, as they would through any lax store
+        photo = images.encode(images.photo_like((320, 240), seed=21), "JPEG", quality=95)
+        assert len(photo) > 20 * 1024
+        created = start_upload(stack, "mallory", "small.jpg", "image/jpeg", 1024)
+        post_file(created, photo)
+        media_id = str(created["media_id"])
+        # When the processor handles it
+        deliver(stack, "ImageQueue", "ImageFunction", queued_messages(stack, "ImageQueue", 1))
+        # Then the record fails naming both sizes, no variant is made and the bytes are not kept
+        view = owner_view(stack, "mallory", media_id)
+        assert view["status"] == "failed" and view["variants"] == {}
+        assert (
+            view["failure_reason"]
+            == f"size mismatch: {len(photo):,} bytes uploaded where 1,024 were declared"
+        )
+        listing = stack.client("s3").list_objects_v2(Bucket=stack.buckets["UploadsBucket"])
+        assert [o["Key"] for o in listing.get("Contents", []) if media_id in o["Key"]] == []
 
 
 class TestMultipartLimits:

@@ -47,6 +47,13 @@ def encode(image: Image.Image, fmt: str, **options: object) -> bytes:
     return buffer.getvalue()
 
 
+def same_size(*files: bytes) -> list[bytes]:
+    """JPEGs padded after their end marker (decoders ignore it) to one size: a replacement sent
+    through the same presigned POST, whose policy pins the declared size."""
+    size = max(len(f) for f in files)
+    return [f + b"\0" * (size - len(f)) for f in files]
+
+
 def jpeg_with_metadata(size: tuple[int, int] = (800, 600), orientation: int = 1) -> bytes:
     """JPEG carrying EXIF (camera, date, GPS), XMP and a comment: none of it may reach a variant."""
     exif = Image.Exif()

@@ -673,9 +673,9 @@ class FakeObjectStorage:
         sent_type = content_type if content_type is not None else post.fields.get("Content-Type")
         if sent_type != policy.content_type:
             raise StorageError("AccessDenied", "Policy Condition failed: Content-Type")
-        if len(data) > policy.max_bytes:
+        if len(data) > policy.size:
             raise StorageError("EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
-        if len(data) < 1:
+        if len(data) < policy.size:
             raise StorageError(
                 "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size"
             )

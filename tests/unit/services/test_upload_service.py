@@ -54,29 +54,33 @@ def upload_parts(
 
 
 # ------------------------------------------------------------------ POST or multipart
-def test_a_small_upload_gets_a_presigned_post_pinned_to_its_key_type_and_limit(world: World) -> None:
-    # When alice starts an upload below the multipart threshold
+def test_a_small_upload_gets_a_presigned_post_pinned_to_its_key_type_and_size(world: World) -> None:
+    # When alice starts an upload below the multipart threshold, declaring 3 KiB
     created = world.uploads().create(ALICE, request(3 * KIB, content_type="application/PDF"))
 
-    # Then she gets a POST policy for the record's inbox key, the exact type and the kind's limit
+    # Then she gets a POST policy for the record's inbox key, the exact type and exactly that size
+    # (not the kind's limit: her quota was charged for 3 KiB)
     assert isinstance(created.upload, PostUpload)
     record = world.stored(created.media_id)
     assert record.status == Status.AWAITING_UPLOAD and record.upload_method == UploadMethod.POST
     assert record.kind == Kind.DOCUMENT and record.owner == "alice"
     assert record.original.key == f"uploads/document/alice/{created.media_id}/original.pdf"
     policy = world.store.policies[created.upload.fields["policy"]]
-    assert (policy.key, policy.content_type, policy.max_bytes) == (
-        record.original.key,
-        "application/pdf",
-        50 * MIB,
-    )
+    assert (policy.key, policy.content_type, policy.size) == (record.original.key, "application/pdf", 3 * KIB)
     assert world.records.expires_at(created.media_id) is not None, "a never-used record expires"
-    # and the POST the browser makes is held to that policy
+    # and the POST the browser makes is held to that policy: the wrong type, more or fewer bytes
+    body = b"%PDF-1.7" + b"x" * (3 * KIB - 8)
     with pytest.raises(StorageError) as wrong_type:
-        world.store.post_object(created.upload, b"%PDF", content_type="text/html")
+        world.store.post_object(created.upload, body, content_type="text/html")
     assert wrong_type.value.code == "AccessDenied"
-    world.store.post_object(created.upload, b"%PDF-1.7")
-    assert world.store.read(UPLOADS, record.original.key) == b"%PDF-1.7"
+    with pytest.raises(StorageError) as more:
+        world.store.post_object(created.upload, body + b"x")
+    assert more.value.code == "EntityTooLarge"
+    with pytest.raises(StorageError) as fewer:
+        world.store.post_object(created.upload, body[:-1])
+    assert fewer.value.code == "EntityTooSmall"
+    world.store.post_object(created.upload, body)
+    assert world.store.read(UPLOADS, record.original.key) == body
 
 
 def test_an_upload_above_the_threshold_or_asked_for_is_multipart(world: World) -> None:

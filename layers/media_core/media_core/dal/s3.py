@@ -37,11 +37,11 @@ class ObjectStore:
         self._s3 = client
 
     def presigned_post(self, policy: PostPolicy, *, expires_in: int) -> PresignedPost:
-        """A POST policy that pins the key, the exact Content-Type, the size range and the tag."""
+        """A POST policy that pins the key, the exact Content-Type, the exact size and the tag."""
         fields = {"Content-Type": policy.content_type}
         conditions: list[Any] = [
             {"Content-Type": policy.content_type},
-            ["content-length-range", 1, policy.max_bytes],
+            ["content-length-range", policy.size, policy.size],
         ]
         if policy.tag_unclaimed:
             fields["tagging"] = UNCLAIMED_TAGGING_XML

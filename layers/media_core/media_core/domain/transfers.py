@@ -9,14 +9,15 @@ from datetime import datetime
 
 @dataclass(frozen=True, slots=True)
 class PostPolicy:
-    """What a presigned POST lets a browser upload: this one key, exactly this Content-Type, at
-    most `max_bytes`, tagged unclaimed (`tag_unclaimed=False` only for S3 implementations without
-    POST `tagging` support, e.g. SeaweedFS in the policy-enforcement tests)."""
+    """What a presigned POST lets a browser upload: this one key, exactly this Content-Type,
+    exactly the declared `size` in bytes (the quota was charged for it), tagged unclaimed
+    (`tag_unclaimed=False` only for S3 implementations without POST `tagging` support, e.g.
+    SeaweedFS in the policy-enforcement tests)."""
 
     bucket: str
     key: str
     content_type: str
-    max_bytes: int
+    size: int
     tag_unclaimed: bool = True
 
 

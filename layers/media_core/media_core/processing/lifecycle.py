@@ -299,6 +299,11 @@ class ProcessingPipeline:
             )
         if event.size == 0:
             return "empty file (0 bytes)"
+        declared = record.original.size
+        if event.size != declared:
+            # S3 refuses this under the POST policy and the signed part sizes; an object that got
+            # past them (another writer, a store that does not check) is not what was paid for.
+            return f"size mismatch: {event.size:,} bytes uploaded where {declared:,} were declared"
         return None
 
     @staticmethod

@@ -174,7 +174,7 @@ class UploadService:
                 expires_at=expires_at,
             )
         else:
-            policy = PostPolicy(self.settings.uploads_bucket, key, content_type, max_bytes=limit)
+            policy = PostPolicy(self.settings.uploads_bucket, key, content_type, size=request.size)
             post = self.store.presigned_post(policy, expires_in=self.settings.upload_url_ttl_seconds)
             upload = PostUpload(url=post.url, fields=post.fields, expires_at=expires_at)
         self.repository.create(record, expires_at=int((expires_at + UNCLAIMED_RECORD_GRACE).timestamp()))

@@ -280,3 +280,28 @@ class TestBadInput:
         )
         assert response.status_code in (403, 404), response.text
         assert "token" not in response.text
+
+
+class TestUnparsableBodies:
+    """Valid JSON Python's parser refuses (json.loads raises ValueError past 4300 digits and
+    RecursionError past ~1000 levels): each is the caller's 400 naming the body, never a 500."""
+
+    UPLOAD = '{"filename": "a.jpg", "content_type": "image/jpeg", "size": %s}'
+
+    @pytest.mark.parametrize("path", ["/uploads", "/media/batch-delete"])
+    @pytest.mark.parametrize(
+        ("body", "why"),
+        [
+            (UPLOAD % ("9" * 5000), "a number in the JSON has too many digits"),
+            (UPLOAD % ("[" * 5000 + "]" * 5000), "the JSON nests too deeply"),
+            ("[" * 100_000 + "]" * 100_000, "the JSON nests too deeply"),
+        ],
+        ids=["huge-integer", "deep-field", "deep-body"],
+    )
+    def test_is_a_400_naming_the_body(self, stack: LocalStack, path: str, body: str, why: str):
+        # (no Content-Type: the API reads such a body as JSON, as it reads application/json)
+        response = call(stack, "POST", path, "mallory", data=body)
+        assert response.status_code == 400, response.text
+        error = response.json()
+        assert error["message"] == f"body: {why}"
+        assert error["details"] == [{"field": "body", "rule": "json_unparsable", "message": why}]

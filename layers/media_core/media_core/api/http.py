@@ -99,6 +99,23 @@ def is_json_content_type(content_type: str) -> bool:
     return not content_type.strip() or content_type.strip().lower().startswith("application/json")
 
 
+class UnparsableBody(ValueError):
+    """Valid JSON that Python's parser refuses: an integer longer than its conversion limit, or
+    nesting deeper than the recursion limit. The caller's fault, as a syntax error is."""
+
+
+def parse_json_body(text: str) -> Any:
+    """The resolver's body parser: json.loads, with its two non-syntax failures made UnparsableBody."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except RecursionError as err:
+        raise UnparsableBody("the JSON nests too deeply") from err
+    except ValueError as err:  # int() past sys.get_int_max_str_digits()
+        raise UnparsableBody("a number in the JSON has too many digits") from err
+
+
 def _field_path(loc: Any) -> str:
     parts = [str(p) for p in loc if p not in ("body",)]
     return ".".join(parts) or "body"
@@ -136,6 +153,11 @@ def register_error_handlers(app: APIGatewayRestResolver, logger: Logger) -> None
         details = [{"field": "body", "rule": "json_invalid", "message": "the request body is not UTF-8 JSON"}]
         return error_response(HTTPStatus.BAD_REQUEST, "bad_request", "body: not UTF-8 JSON", details)
 
+    @app.exception_handler(UnparsableBody)
+    def _unparsable_body(err: UnparsableBody) -> Response[Any]:
+        details = [{"field": "body", "rule": "json_unparsable", "message": str(err)}]
+        return error_response(HTTPStatus.BAD_REQUEST, "bad_request", f"body: {err}", details)
+
     @app.not_found
     def _no_route(_: NotFoundError) -> Response[Any]:
         return error_response(HTTPStatus.NOT_FOUND, "not_found", "no such route")
@@ -171,7 +193,7 @@ def make_resolver(settings: CommonSettings, logger: Logger) -> APIGatewayRestRes
         allow_headers=["Authorization", "Content-Type"],
         max_age=600,
     )
-    app = APIGatewayRestResolver(enable_validation=True, cors=cors)
+    app = APIGatewayRestResolver(enable_validation=True, cors=cors, json_body_deserializer=parse_json_body)
     register_error_handlers(app, logger)
     return app
 

@@ -64,6 +64,33 @@ def test_malformed_pdf_is_refused() -> None:
     assert reject(b"%PDF-1.7\n" + b"garbage " * 50, "pdf").startswith("malformed PDF")
 
 
+def _pdf(*objects: str) -> bytes:
+    """A PDF with a correct cross-reference table around `objects` (1 0 obj is the catalog)."""
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n{body}\nendobj\n".encode()
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out
+
+
+@pytest.mark.parametrize(
+    "kids",
+    ["[3 0 R]", "[9 0 R]"],
+    ids=["a-kid-that-is-not-a-page", "a-kid-that-does-not-exist"],
+)
+def test_a_page_tree_counting_a_page_it_cannot_give_is_refused_with_a_reason(kids: str) -> None:
+    # Given a PDF that opens and says it has 1 page, whose page cannot be loaded
+    data = _pdf(
+        "<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids {kids} /Count 1 >>", "<< /Type /Font >>"
+    )
+    # Then it is refused (MediaRejected: the record fails at once, no retries) with the reason
+    assert reject(data, "pdf") == "malformed PDF: the first page cannot be loaded (Failed to load page.)"
+
+
 @pytest.mark.parametrize(
     ("data", "ext", "reason"),
     [
@@ -165,6 +192,21 @@ def test_text_utf8_lines() -> None:
     metadata = process_document(data, declared_extension="txt", declared_content_type="text/plain").metadata
     # Then encoding and counts are recorded
     assert (metadata["encoding"], metadata["line_count"], metadata["word_count"]) == ("utf-8-sig", 3, 5)
+
+
+@pytest.mark.parametrize("bom", ["utf-16-le", "utf-16-be"])
+def test_utf16_text_is_refused_as_utf16_not_taken_for_audio(bom: str) -> None:
+    # Given UTF-16 text with its byte order mark (UTF-16LE's, FF FE, is also an MPEG audio sync)
+    data = "\ufeffhello world\nsecond line\n".encode(bom)
+    assert data[:2] in (b"\xff\xfe", b"\xfe\xff")
+    # Then the reason says what to do, as for any UTF-16 text
+    assert reject(data, "txt") == "unsupported text encoding: UTF-16 (save the file as UTF-8)"
+
+
+def test_an_mpeg_audio_frame_is_still_audio() -> None:
+    # An MPEG-1 Layer I frame with CRC starts FF FE as UTF-16LE does; its bytes are no text
+    frame = b"\xff\xfe\x90\x04" + bytes(range(0, 256, 3)) * 4
+    assert reject(frame, "txt") == "not a text file: the bytes are an audio file"
 
 
 def test_text_that_is_not_utf8_is_refused() -> None:

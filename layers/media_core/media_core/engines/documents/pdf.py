@@ -45,7 +45,11 @@ def _open(data: bytes) -> pdfium.PdfDocument:
 
 
 def _render_first_page(document: pdfium.PdfDocument, long_side: int) -> Image.Image:
-    page = document[0]
+    try:
+        # A page tree that counts a page it cannot give (a missing or non-page kid) fails here.
+        page = document[0]
+    except pdfium.PdfiumError as exc:
+        raise MediaRejected(f"malformed PDF: the first page cannot be loaded ({exc})") from None
     try:
         width, height = page.get_size()  # points (1/72 in), after /Rotate
         if not (width > 0 and height > 0):

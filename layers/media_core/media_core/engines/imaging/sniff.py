@@ -63,6 +63,16 @@ def looks_like_text(data: bytes) -> bool:
     return control <= len(text) // 100
 
 
+def _utf16le_text(data: bytes) -> bool:
+    """The head after a UTF-16LE BOM decodes to characters with few control characters."""
+    head = data[2:8194]
+    text = head[: len(head) // 2 * 2].decode("utf-16-le", errors="replace")
+    if not text or "\ufffd" in text[:-1]:
+        return False
+    control = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v\x1b")
+    return control <= len(text) // 100
+
+
 def _text_label(data: bytes) -> Sniffed:
     head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"<svg") or (head.startswith(b"<?xml") and b"<svg" in data[:4096].lower()):
@@ -109,6 +119,9 @@ def sniff(data: bytes) -> Sniffed:
         return Sniffed("an AVI video", kind="video")
     if data.startswith(b"\x1aE\xdf\xa3"):
         return Sniffed("a Matroska/WebM video", kind="video")
+    if data.startswith(b"\xff\xfe") and _utf16le_text(data):
+        # UTF-16LE's byte order mark is also an MPEG audio frame sync (FF Ex).
+        return Sniffed("UTF-16 text", kind="text")
     mpeg_audio_sync = len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0
     if data.startswith((b"ID3", b"fLaC", b"OggS")) or mpeg_audio_sync:
         return Sniffed("an audio file", kind="audio")

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 
 import numpy as np
 import pytest
-from media_core.engines.imaging.image_job import ProcessedImage
+from media_core.domain.transform import parse_options
+from media_core.engines.imaging.image_job import ProcessedImage, process_image
+from media_core.engines.imaging.transform import render_transform
+from PIL import Image
 
+from tests.support import images
 from tests.unit.imaging.conftest import by_name, pixels
 
 EXPECTED = {
@@ -69,3 +74,36 @@ def test_large_phone_photo_gets_exact_longest_side(processed_corpus: Callable[[s
     }
     for name, variant in result.items():
         assert pixels(variant).shape[:2] == (sizes[name][1], sizes[name][0])
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_a_tiff_with_an_orientation_tag_is_turned_upright_once(
+    processed_corpus: Callable[[str], ProcessedImage], orientation: int
+) -> None:
+    # Given the landscape scene's stored pixels (as the camera wrote them) saved as a TIFF that
+    # carries the same orientation tag (Pillow's TIFF decoder turns it upright on load itself)
+    reference = by_name(processed_corpus("orientation/landscape_1.jpg"))
+    with Image.open(io.BytesIO(images.corpus(f"orientation/landscape_{orientation}.jpg"))) as jpeg:
+        stored = jpeg.convert("RGB")
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    tiff = io.BytesIO()
+    stored.save(tiff, format="TIFF", exif=exif)
+
+    # When it is processed, and transformed on demand
+    result = process_image(tiff.getvalue(), declared_content_type="image/tiff")
+    rendered = render_transform(tiff.getvalue(), parse_options("f_png,w_300"))
+    upright = render_transform(images.corpus("orientation/landscape_1.jpg"), parse_options("f_png,w_300"))
+
+    # Then it is upright once, not twice: the upright size, the orientation-1 pixels
+    assert result.metadata["orientation"] == orientation
+    assert (result.metadata["width"], result.metadata["height"]) == EXPECTED["landscape"]["large"]
+    for name, variant in by_name(result).items():
+        expected = EXPECTED["landscape"].get(name, EXPECTED["landscape"]["medium"])
+        assert (variant.width, variant.height) == expected, name
+        difference = float(np.abs(pixels(variant) - pixels(reference[name])).mean())
+        assert difference < 10, f"{name}: mean difference {difference:.1f}"
+    with Image.open(io.BytesIO(rendered.data)) as got, Image.open(io.BytesIO(upright.data)) as want:
+        assert got.size == want.size == (300, 225)
+        difference = float(np.abs(np.asarray(got, np.float64) - np.asarray(want, np.float64)).mean())
+        assert difference < 10, f"transform: mean difference {difference:.1f}"

@@ -16,6 +16,7 @@ from media_core.engines.imaging.normalize import (
     exif_orientation,
     has_alpha,
     oriented_size,
+    pending_orientation,
     profile_description,
 )
 from media_core.engines.imaging.presets import DEFAULT_PRESETS, Preset
@@ -46,9 +47,9 @@ def process_image(
     frames = frame_count(image)
     check_frames(frames, limits)
     mode, alpha = image.mode, has_alpha(image)
-    orientation = exif_orientation(image)
+    orientation = pending_orientation(image)
     # pillow-heif applies HEIF rotations itself and resets EXIF orientation to 1.
-    original_orientation = image.info.get("original_orientation") or orientation
+    original_orientation = image.info.get("original_orientation") or exif_orientation(image)
     icc = image.info.get("icc_profile") or None
     upright = oriented_size(image.size, orientation)
     scale = max((preset_scale(p, upright) for p in presets), default=1.0)

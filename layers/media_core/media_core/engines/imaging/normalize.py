@@ -13,6 +13,7 @@ __all__ = [
     "exif_orientation",
     "has_alpha",
     "oriented_size",
+    "pending_orientation",
     "profile_description",
     "to_srgb",
 ]
@@ -41,6 +42,13 @@ def exif_orientation(image: Image.Image) -> int:
     except Exception:  # malformed EXIF must not fail an otherwise good image
         return 1
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def pending_orientation(image: Image.Image) -> int:
+    """The EXIF orientation still to apply after decoding: Pillow's TIFF decoder turns the image
+    upright itself on load (and reports the upright size before it), as pillow-heif does for
+    HEIF (which resets the tag to 1); applying the tag again would turn it twice."""
+    return 1 if image.format == "TIFF" else exif_orientation(image)
 
 
 def oriented_size(size: tuple[int, int], orientation: int) -> tuple[int, int]:

@@ -29,7 +29,7 @@ from media_core.domain.transform import DEFAULT_LIMITS, TransformLimits, Transfo
 from media_core.engines.imaging.decode import decode_upright
 from media_core.engines.imaging.formats import open_image
 from media_core.engines.imaging.guards import ImageLimits
-from media_core.engines.imaging.normalize import exif_orientation, has_alpha, oriented_size
+from media_core.engines.imaging.normalize import has_alpha, oriented_size, pending_orientation
 from media_core.engines.imaging.presets import MEDIA_TYPES, OutputFormat, Preset
 from media_core.engines.imaging.render import preset_scale, render_variants, target_size
 
@@ -154,7 +154,7 @@ def render_transform(
     The options must already be validated (`domain.transform.parse_path` does)."""
     image, _what = open_image(data, image_limits)
     fmt = image.format or "unknown"
-    orientation = exif_orientation(image)
+    orientation = pending_orientation(image)
     upright = oriented_size(image.size, orientation)
     preset, scale = _plan(options, upright, limits)
     work, upright = decode_upright(image, orientation, scale, fmt)

@@ -89,6 +89,18 @@ def test_cover_art_is_extracted_as_jpeg(av_media: AvMedia, workdir: Path) -> Non
     assert probe(str(result.outputs[0].path), ("mp3",)).cover_art_index is None
 
 
+def test_a_cover_past_pillows_pixel_cap_is_dropped_and_the_audio_processed(
+    av_media: AvMedia, workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an mp3 whose cover is above Pillow's decompression-bomb cap (the cap lowered below
+    # the 200x200 cover here: a real one would be a 180-megapixel picture)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 200 * 200 // 2 - 1)
+    # When it is processed, Then the audio is, without the cover (not a crash and a retry)
+    result = process_audio(str(av_media.mp3_with_cover()), workdir)
+    assert result.cover is None and result.cover_jpeg is None
+    assert probe(str(result.outputs[0].path), ("mp3",)).audio is not None
+
+
 def test_no_cover_is_none(av_media: AvMedia, workdir: Path) -> None:
     assert process_audio(str(av_media.wav()), workdir).cover is None
 

@@ -153,7 +153,8 @@ def extract_cover_art(
                 width, height = small.size
             else:
                 width, height = img.size
-    except OSError:
+    except (OSError, Image.DecompressionBombError):
+        # A cover past Pillow's pixel cap is a broken cover too: the audio goes on without it.
         return None
     return CoverArt(jpeg=jpeg, width=width, height=height)
 

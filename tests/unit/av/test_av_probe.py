@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from media_core.engines.av.poster import extract_poster, fit_within, poster_time
 from media_core.engines.av.probe import format_duration, probe
 from media_core.engines.av.runner import SourceUnavailableError
 
-from tests.support.av_media import AvMedia
+from tests.support.av_media import AvMedia, ffmpeg
 from tests.support.range_server import RangeServer
 
 VIDEO_CASES = [
@@ -153,6 +154,39 @@ def test_fit_within_never_upscales_and_keeps_orientation() -> None:
 def test_poster_time() -> None:
     assert poster_time(10) == 1.0
     assert poster_time(1.5) == pytest.approx(0.75)
+
+
+@pytest.fixture(scope="module")
+def short_picture(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """0.5 s of picture in a 3 s file (the sound runs on): no frame at the usual 1 s poster time."""
+    path = tmp_path_factory.mktemp("short_picture") / "short.mp4"
+    ffmpeg(
+        "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25:duration=0.5",
+        "-f", "lavfi", "-i", "sine=frequency=440:duration=3",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", str(path),
+    )  # fmt: skip
+    return path
+
+
+def test_the_poster_of_a_picture_shorter_than_its_file_is_taken_within_the_picture(
+    short_picture: Path,
+) -> None:
+    info = probe(str(short_picture))
+    assert info.duration_s == pytest.approx(3.0, abs=0.1)
+    assert info.video is not None and info.video.duration_s == pytest.approx(0.52, abs=0.05)
+    poster = extract_poster(str(short_picture), info)
+    assert poster.jpeg[:3] == b"\xff\xd8\xff" and (poster.width, poster.height) == (160, 120)
+    assert poster.at_s == pytest.approx(info.video.duration_s / 2)
+
+
+def test_with_no_frame_at_the_poster_time_the_first_frame_is_the_poster(short_picture: Path) -> None:
+    # Given the picture's own length unknown (as files from some muxers leave it): 1 s is tried
+    # first, where ffmpeg 8 finds no frame and exits 234
+    info = probe(str(short_picture))
+    assert info.video is not None
+    unknown = replace(info, video=replace(info.video, duration_s=None))
+    poster = extract_poster(str(short_picture), unknown)
+    assert poster.jpeg[:3] == b"\xff\xd8\xff" and poster.at_s == 0.0
 
 
 def test_https_inputs_verify_tls_and_local_inputs_are_file_only() -> None:

@@ -68,18 +68,28 @@ def extract_poster(
     max_short: int = 1080,
     timeout_s: float = POSTER_TIMEOUT_S,
 ) -> Poster:
-    """JPEG poster of the first video stream at `poster_time(duration)`, displayed orientation."""
-    at = poster_time(info.duration_s)
+    """JPEG poster of the first video stream at `poster_time(duration)`, displayed orientation;
+    the first frame when there is no frame at that time."""
+    video_s = info.video.duration_s if info.video is not None else None
+    at = poster_time(min(info.duration_s, video_s or info.duration_s))
     jpeg = b""
-    for attempt_at in (at, 0.0) if at > 0 else (0.0,):
+    attempts = (at, 0.0) if at > 0 else (0.0,)
+    for attempt_at in attempts:
         args = poster_command(source, info, attempt_at, max_long, max_short)
-        result = runner.run(
-            args,
-            source=source,
-            demuxers=runner.VIDEO_DEMUXERS,
-            timeout_s=timeout_s,
-            timeout_reason="extracting the poster took too long",
-        )
+        try:
+            result = runner.run(
+                args,
+                source=source,
+                demuxers=runner.VIDEO_DEMUXERS,
+                timeout_s=timeout_s,
+                timeout_reason="extracting the poster took too long",
+            )
+        except MediaRejected:
+            # Seeking past the last frame: ffmpeg 8 exits 234 (nothing encoded) where older
+            # versions wrote nothing and exited 0. The first frame is the fallback either way.
+            if attempt_at == attempts[-1]:
+                raise
+            continue
         jpeg = result.stdout
         if jpeg:
             at = attempt_at

@@ -9,6 +9,9 @@ from urllib.parse import unquote
 
 import pytest
 import requests
+from media_core.dal.dynamo.repository import MediaRepository
+from media_core.dal.dynamo.usage import DailyUsage
+from media_core.domain.counters import Counters
 
 from local_stack.stack import LocalStack
 from tests.support import images
@@ -214,6 +217,35 @@ class TestPublicView:
 
 
 class TestAbuseLimits:
+    def test_uploads_started_at_once_cannot_all_pass_the_quota_check(
+        self, stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+    ):
+        # Given every quota read seeing no use (what requests racing each other each read before
+        # any of them wrote): only DynamoDB's conditions on the writes stand in the way
+        monkeypatch.setattr(MediaRepository, "counters", lambda self, owner: Counters(0, {}, {}, 0))
+        monkeypatch.setattr(DailyUsage, "started_today", lambda self, owner: 0)
+        body = {"filename": "r.jpg", "content_type": "image/jpeg", "size": 1000}
+        statuses = [call(stack, "POST", "/uploads", "rita", json=body).status_code for _ in range(5)]
+        # Then the limit (3 awaiting their bytes) holds in the writes: the rest are 429
+        assert statuses == [201, 201, 201, 429, 429]
+        refused = call(stack, "POST", "/uploads", "rita", json=body).json()
+        assert refused["error"] == "quota_exceeded"
+        assert refused["message"] == "quota: a concurrent upload took the room"
+        # And the day's bytes (2e9: 1.9 GiB) hold in their write too: 3 videos of 500 MiB started (and
+        # aborted, so that the awaiting limit stays out of the way) leave no room for a fourth
+        video = {"filename": "v.mp4", "content_type": "video/mp4", "size": 500 * MIB}
+        for _ in range(3):
+            started = call(stack, "POST", "/uploads", "ross", json=video)
+            assert started.status_code == 201, started.text[:300]
+            aborted = call(stack, "DELETE", f"/uploads/{started.json()['media_id']}", "ross")
+            assert aborted.status_code == 204
+        fourth = call(stack, "POST", "/uploads", "ross", json=video)
+        assert fourth.status_code == 429, fourth.text[:300]
+        assert "500.0 MB exceeds the daily limit of 1.9 GB" in fourth.json()["message"]
+        monkeypatch.undo()
+        listing = call(stack, "GET", "/media?status=awaiting_upload", "rita").json()
+        assert len(listing["items"]) == 3
+
     def test_more_uploads_awaiting_bytes_than_the_quota_is_429_with_limit_and_use(self, stack: LocalStack):
         started = [start_upload(stack, "quinn", f"q{i}.jpg", "image/jpeg", 1000) for i in range(3)]
         response = call(

@@ -44,8 +44,8 @@ from typing import Any, BinaryIO
 from urllib.parse import parse_qs, quote, quote_plus, unquote, urlencode, urlsplit
 
 from media_core.domain.audit import AuditAction, AuditEntry
-from media_core.domain.counters import Counters, counter_delta, stored_bytes
-from media_core.domain.errors import Conflict, InvalidRequest, InvalidTransition, PrimaryChanged
+from media_core.domain.counters import Counters, CreateLimits, counter_delta, stored_bytes
+from media_core.domain.errors import Conflict, InvalidRequest, InvalidTransition, OverQuota, PrimaryChanged
 from media_core.domain.events import Announce, Announcement, DetailType, PendingEvent
 from media_core.domain.guards import RecordGuard
 from media_core.domain.models import (
@@ -244,10 +244,20 @@ class FakeMediaRecords:
         return data
 
     # ------------------------------------------------------------------ writes
-    def create(self, record: MediaRecord, expires_at: int | None = None) -> None:
+    def create(
+        self, record: MediaRecord, expires_at: int | None = None, *, limits: CreateLimits | None = None
+    ) -> None:
         self.faults.check("create")
         if record.media_id in self.items:
             raise Conflict(f"media {record.media_id} exists already")
+        if limits is not None:
+            # The repository's condition on the owner's counters item, checked in the write.
+            counters = self.stats[record.owner]
+            if (
+                counters.get(f"status_{Status.AWAITING_UPLOAD.value}", 0) + 1 > limits.max_awaiting
+                or counters.get("bytes", 0) + record.original.size > limits.max_stored_bytes
+            ):
+                raise OverQuota("quota: a concurrent upload took the room")
         if record.is_primary and record.entity is not None:
             self._claim_check(record, record.entity, None)
             self.primaries[self._marker(record.owner, record.entity)] = record.media_id
@@ -1060,8 +1070,16 @@ class FakeUsageMeter:
     def started_today(self, owner: str) -> int:
         return self.by_day.get((owner, self._today()), 0)
 
-    def add_started(self, owner: str, size: int) -> None:
-        self.by_day[(owner, self._today())] += size
+    def reserve(self, owner: str, size: int, limit: int | None) -> bool:
+        """As the conditional update: counted only if the day stays within `limit`."""
+        day = (owner, self._today())
+        if limit is not None and self.by_day.get(day, 0) + size > limit:
+            return False
+        self.by_day[day] += size
+        return True
+
+    def release(self, owner: str, size: int) -> None:
+        self.by_day[(owner, self._today())] -= size
 
 
 class FakeWorkflowRuns:

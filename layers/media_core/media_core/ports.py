@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, BinaryIO, Protocol
 
 from media_core.domain.audit import AuditAction, AuditEntry
-from media_core.domain.counters import Counters
+from media_core.domain.counters import Counters, CreateLimits
 from media_core.domain.events import Announce, DetailType, PendingEvent
 from media_core.domain.models import MediaRecord, Moderation, Status
 from media_core.domain.paging import MediaFilter, Page, PageRequest
@@ -28,7 +28,9 @@ from media_core.domain.transitions import Transition
 
 
 class MediaRecords(Protocol):
-    def create(self, record: MediaRecord, expires_at: int | None = None) -> None: ...
+    def create(
+        self, record: MediaRecord, expires_at: int | None = None, *, limits: CreateLimits | None = None
+    ) -> None: ...
     def get(self, media_id: str) -> MediaRecord | None: ...
     def transition(self, record: MediaRecord, change: Transition) -> MediaRecord: ...
     def tombstone(
@@ -115,7 +117,8 @@ class UsageMeter(Protocol):
     """Per-owner upload usage for quotas: bytes started today (an atomic counter per day)."""
 
     def started_today(self, owner: str) -> int: ...
-    def add_started(self, owner: str, size: int) -> None: ...
+    def reserve(self, owner: str, size: int, limit: int | None) -> bool: ...
+    def release(self, owner: str, size: int) -> None: ...
 
 
 class WorkflowRuns(Protocol):

@@ -15,8 +15,9 @@ from media_core.api.models import (
     UploadRequest,
 )
 from media_core.domain.access import Caller
+from media_core.domain.counters import Counters
 from media_core.domain.errors import Conflict, InvalidRequest, NotFound, QuotaExceeded, TooLarge
-from media_core.domain.models import Kind, Status, UploadMethod
+from media_core.domain.models import Kind, Status, UploadMethod, utc_now
 from media_core.domain.transfers import StorageError
 from media_core.domain.units import human_bytes
 from media_core.services.uploads import UploadService
@@ -291,6 +292,48 @@ def test_bytes_stored_are_limited(world: World) -> None:
     assert refused.value.message == "quota: 900.0 KB stored + 200.0 KB exceeds the storage limit of 1.0 MB"
     service.create(ALICE, request(100 * KIB))
     service.create(ADMIN, request(900 * KIB))
+
+
+def stale_reads(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every quota read sees no use: what concurrent requests each read before any of them wrote."""
+    monkeypatch.setattr(world.records, "counters", lambda owner: Counters(0, {}, {}, 0))
+    monkeypatch.setattr(world.usage, "started_today", lambda owner: 0)
+
+
+def test_concurrent_uploads_cannot_all_pass_the_awaiting_limit(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given reads that see none of the uploads made at the same time (the limit: 2 awaiting)
+    service = world.uploads(quota_max_awaiting_uploads=2)
+    stale_reads(world, monkeypatch)
+    service.create(ALICE, request(KIB))
+    service.create(ALICE, request(KIB, multipart=True))
+    # When a third passes the read check, Then its write is refused: nothing is kept of it
+    with pytest.raises(QuotaExceeded, match="a concurrent upload took the room"):
+        service.create(ALICE, request(KIB, multipart=True))
+    assert len(world.records.items) == 2
+    assert len(world.store.uploads) == 1, "the refused upload's multipart upload is aborted"
+    assert world.usage.by_day[("alice", utc_now().date().isoformat())] == 2 * KIB, "its bytes given back"
+
+
+def test_concurrent_uploads_cannot_all_pass_the_daily_or_storage_limit(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stale_reads(world, monkeypatch)
+    daily = world.uploads(quota_daily_upload_bytes=MIB)
+    daily.create(ALICE, request(600 * KIB))
+    # (the message's figure is read again, stale here by construction)
+    with pytest.raises(QuotaExceeded, match=r"500\.0 KB exceeds the daily limit of 1\.0 MB"):
+        daily.create(ALICE, request(500 * KIB))
+    assert world.usage.by_day[("alice", utc_now().date().isoformat())] == 600 * KIB
+    assert len(world.records.items) == 1
+    # Given 900 KiB stored (ready), which the stale read does not see
+    ready = world.awaiting("bob", size=900 * KIB)
+    world.with_status(ready, Status.PROCESSING)
+    world.with_status(world.stored(ready.media_id), Status.READY)
+    with pytest.raises(QuotaExceeded, match="a concurrent upload took the room"):
+        world.uploads(quota_stored_bytes=MIB).create(BOB, request(200 * KIB))
+    world.uploads(quota_stored_bytes=MIB).create(BOB, request(100 * KIB))
 
 
 def test_an_upload_above_the_kinds_limit_is_refused_before_anything_is_created(world: World) -> None:

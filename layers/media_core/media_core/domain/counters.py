@@ -17,6 +17,15 @@ class Counters:
     total_bytes: int
 
 
+@dataclass(frozen=True)
+class CreateLimits:
+    """Where an owner's counters must still be, with the new record counted, for its create to
+    be written: enforced in the write (a condition on the counters), not only read before it."""
+
+    max_awaiting: int  # records awaiting their bytes, the new one included
+    max_stored_bytes: int  # bytes of ready media, plus the new record's declared size
+
+
 def stored_bytes(record: MediaRecord) -> int:
     """What a record adds to total_bytes: original + variants once ready, else nothing."""
     if record.status != Status.READY:

@@ -52,6 +52,11 @@ class QuotaExceeded(DomainError):
     """The caller's quota does not allow this upload (-> 429); the message gives limit and use."""
 
 
+class OverQuota(QuotaExceeded):
+    """The write itself found the owner's counters at a limit (a concurrent request took the
+    room after this one's check): nothing was written. The service words the message."""
+
+
 class Conflict(DomainError):
     """The request does not fit the record's current state (-> 409)."""
 

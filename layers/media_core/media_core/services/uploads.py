@@ -19,9 +19,10 @@ from media_core.api.models import (
     UploadRequest,
 )
 from media_core.domain.access import Caller, owned_record
-from media_core.domain.errors import Conflict, InvalidRequest, NotFound, QuotaExceeded, TooLarge
+from media_core.domain.counters import CreateLimits
+from media_core.domain.errors import Conflict, InvalidRequest, NotFound, OverQuota, QuotaExceeded, TooLarge
 from media_core.domain.keys import new_media_id, original_key, parse_upload_key, sanitize_filename
-from media_core.domain.kinds import resolve_file_type
+from media_core.domain.kinds import FileType, resolve_file_type
 from media_core.domain.models import (
     EntityRef,
     Kind,
@@ -86,10 +87,27 @@ class UploadService:
         if self.usage is not None:
             today = self.usage.started_today(caller.sub)
             if today + size > settings.quota_daily_upload_bytes:
-                raise QuotaExceeded(
-                    f"quota: {human_bytes(today)} started today + {human_bytes(size)} exceeds the daily "
-                    f"limit of {human_bytes(settings.quota_daily_upload_bytes)}"
-                )
+                raise self._over_daily(today, size)
+
+    def _over_daily(self, today: int, size: int) -> QuotaExceeded:
+        return QuotaExceeded(
+            f"quota: {human_bytes(today)} started today + {human_bytes(size)} exceeds the daily "
+            f"limit of {human_bytes(self.settings.quota_daily_upload_bytes)}"
+        )
+
+    def _create_limits(self, caller: Caller) -> CreateLimits | None:
+        if caller.is_admin:
+            return None
+        return CreateLimits(self.settings.quota_max_awaiting_uploads, self.settings.quota_stored_bytes)
+
+    def _reserve_daily(self, caller: Caller, size: int) -> bool:
+        """Count the upload's bytes in today's usage, in one conditional write (admins: no limit)."""
+        if self.usage is None:
+            return False
+        limit = None if caller.is_admin else self.settings.quota_daily_upload_bytes
+        if not self.usage.reserve(caller.sub, size, limit):
+            raise self._over_daily(self.usage.started_today(caller.sub), size)
+        return True
 
     def limits(self) -> UploadLimits:
         settings = self.settings
@@ -112,7 +130,28 @@ class UploadService:
             raise TooLarge(
                 f"size: {human_bytes(request.size)} exceeds the {kind} limit of {human_bytes(limit)}"
             )
+        # A read first, for a message with the figures; then the same limits in the writes, where
+        # concurrent requests cannot all pass them (the day's bytes reserved, the record's
+        # create conditional on the owner's counters).
         self._check_quota(caller, request.size)
+        reserved = self._reserve_daily(caller, request.size)
+        try:
+            return self._create(caller, request, file_type, method)
+        except OverQuota:
+            self._release(caller, request.size, reserved)
+            self._check_quota(caller, request.size)  # the figures, as the room is used now
+            raise
+        except BaseException:
+            self._release(caller, request.size, reserved)
+            raise
+
+    def _release(self, caller: Caller, size: int, reserved: bool) -> None:
+        if reserved and self.usage is not None:
+            self.usage.release(caller.sub, size)
+
+    def _create(
+        self, caller: Caller, request: UploadRequest, file_type: FileType, method: UploadMethod | None
+    ) -> UploadCreated:
         content_type = request.content_type.split(";", 1)[0].strip().lower()
         media_id = new_media_id()
         key = original_key(file_type.kind, caller.sub, media_id, file_type.extension)
@@ -177,9 +216,16 @@ class UploadService:
             policy = PostPolicy(self.settings.uploads_bucket, key, content_type, size=request.size)
             post = self.store.presigned_post(policy, expires_in=self.settings.upload_url_ttl_seconds)
             upload = PostUpload(url=post.url, fields=post.fields, expires_at=expires_at)
-        self.repository.create(record, expires_at=int((expires_at + UNCLAIMED_RECORD_GRACE).timestamp()))
-        if self.usage is not None:
-            self.usage.add_started(caller.sub, request.size)
+        try:
+            self.repository.create(
+                record,
+                expires_at=int((expires_at + UNCLAIMED_RECORD_GRACE).timestamp()),
+                limits=self._create_limits(caller),
+            )
+        except BaseException:
+            if record.upload_id is not None:  # no record names it: nothing would ever abort it
+                self.store.abort_multipart(self.settings.uploads_bucket, key, record.upload_id)
+            raise
         metrics_for(record.kind).upload_started()
         return UploadCreated(media_id=media_id, kind=record.kind, status=record.status, upload=upload)
 

@@ -86,6 +86,11 @@ class Expression:
         name = self.name(attribute)
         self.require(f"attribute_not_exists({name}) OR {name} <> {self.value(value)}")
 
+    def at_most(self, attribute: str, limit: int) -> None:
+        """A counter is absent (zero) or at most `limit` (callers make sure limit >= 0)."""
+        name = self.name(attribute)
+        self.require(f"attribute_not_exists({name}) OR {name} <= {self.value(limit)}")
+
     def in_state(self, record: MediaRecord) -> None:
         """The stored record is in the state the counters were computed from: same status, and for
         a ready record the same counted bytes."""

@@ -52,8 +52,8 @@ from media_core.dal.dynamo.keys import (
     status_sort_key,
 )
 from media_core.dal.dynamo.paging import checked_position
-from media_core.domain.counters import Counters, counter_delta, stored_bytes
-from media_core.domain.errors import Conflict, InvalidTransition, PrimaryChanged
+from media_core.domain.counters import Counters, CreateLimits, counter_delta, stored_bytes
+from media_core.domain.errors import Conflict, InvalidTransition, OverQuota, PrimaryChanged
 from media_core.domain.events import Announce
 from media_core.domain.models import (
     ALLOWED_TRANSITIONS,
@@ -86,26 +86,44 @@ class MediaRepository:
         self._name = table.name
 
     # ------------------------------------------------------------------ transactions with counters
-    def _stats_updates(self, owner: str, delta: Mapping[str, int]) -> list[dict[str, Any]]:
+    def _stats_updates(
+        self, owner: str, delta: Mapping[str, int], owner_conditions: Expression | None = None
+    ) -> list[dict[str, Any]]:
+        """The owner's then everyone's counters moved by `delta`; the owner's under
+        `owner_conditions` (an Expression holding only conditions) when given."""
         items = []
         for who in (owner, None):
             if not delta:
                 break
-            expression = Expression()
+            expression = owner_conditions if who is not None and owner_conditions else Expression()
             for name, amount in delta.items():
                 expression.add(name, amount)
             items.append({"Update": expression.item(self._name, serialize(stats_key(who)))})
         return items
+
+    @staticmethod
+    def _within(record: MediaRecord, limits: CreateLimits) -> Expression:
+        """The owner's counters leave room for `record` (a new upload awaiting its bytes)."""
+        awaiting_room = limits.max_awaiting - 1
+        stored_room = limits.max_stored_bytes - record.original.size
+        if awaiting_room < 0 or stored_room < 0:
+            raise OverQuota("quota: no room for this upload")
+        conditions = Expression()
+        conditions.at_most(f"status_{Status.AWAITING_UPLOAD.value}", awaiting_room)
+        conditions.at_most("bytes", stored_room)
+        return conditions
 
     def _transact(
         self,
         items: list[dict[str, Any]],
         on_condition_failed: Callable[[], Exception],
         on_other_failed: Callable[[], Exception] | None = None,
+        on_item_failed: Mapping[int, Callable[[], Exception]] | None = None,
     ) -> None:
         """One TransactWriteItems; the first item is the record's. A failed condition raises
         `on_condition_failed()` (or, when only another item's condition failed, `on_other_failed()`
-        if given); a conflict with a concurrent transaction on a stats item is retried."""
+        if given; `on_item_failed[i]()` before both when item i's condition failed); a conflict
+        with a concurrent transaction on a stats item is retried."""
         for attempt in range(1, _TRANSACTION_ATTEMPTS + 1):
             try:
                 self._client.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
@@ -118,6 +136,9 @@ class MediaRepository:
                     raise
                 reasons = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
                 if "ConditionalCheckFailed" in reasons:
+                    for index, reason in enumerate(reasons):
+                        if reason == "ConditionalCheckFailed" and index in (on_item_failed or {}):
+                            raise (on_item_failed or {})[index]() from err
                     if on_other_failed is not None and reasons[0] != "ConditionalCheckFailed":
                         raise on_other_failed() from err
                     raise on_condition_failed() from err
@@ -192,7 +213,12 @@ class MediaRepository:
         return [condition.delete(self._name, serialize(primary_key(record.owner, entity.type, entity.id)))]
 
     # ------------------------------------------------------------------ records
-    def create(self, record: MediaRecord, expires_at: int | None = None) -> None:
+    def create(
+        self, record: MediaRecord, expires_at: int | None = None, *, limits: CreateLimits | None = None
+    ) -> None:
+        """Write a new record and its counters; with `limits`, only if the owner's counters leave
+        room for it (OverQuota otherwise: concurrent creates cannot all pass a read check)."""
+        conditions = self._within(record, limits) if limits is not None else None
         put = {
             "Put": {
                 "TableName": self._name,
@@ -203,10 +229,12 @@ class MediaRepository:
         claim = []
         if record.is_primary and record.entity is not None:
             claim = [self._claim(record, record.entity, None)]
+        stats = self._stats_updates(record.owner, counter_delta(None, record), conditions)
         self._transact(
-            [put, *claim, *self._stats_updates(record.owner, counter_delta(None, record))],
+            [put, *claim, *stats],
             lambda: Conflict(f"media {record.media_id} exists already"),
             lambda: PrimaryChanged(f"the entity of media {record.media_id} has a primary item already"),
+            {1 + len(claim): lambda: OverQuota("quota: a concurrent upload took the room")},
         )
 
     def get(self, media_id: str) -> MediaRecord | None:

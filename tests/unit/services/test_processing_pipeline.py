@@ -350,6 +350,35 @@ def test_a_crash_is_retried_then_fails_on_the_last_attempt_without_the_signature
     ]
 
 
+@pytest.mark.parametrize("retry_fails", [False, True], ids=["retry-ready", "retry-rejected"])
+def test_what_a_killed_attempt_wrote_is_removed_by_the_retry_however_it_ends(
+    world: World, retry_fails: bool
+) -> None:
+    # Given an attempt killed mid-run (a Lambda timeout: no except clause ran), its variants left
+    # under its run's prefix and the record still `processing` for that run
+    record = world.awaiting(size=300)
+    event = upload(world, record, b"k" * 300)
+
+    def killed(context: WorkContext) -> None:
+        raise SystemExit("killed")  # not an Exception: the pipeline's handlers do not see it
+
+    with pytest.raises(SystemExit):
+        world.pipeline().handle(event, FIRST, FakeProcessor(during=killed))
+    killed_run = world.stored(record.media_id).run_id
+    left = [k for k in world.store.keys(MEDIA) if f"/{killed_run}/" in k]
+    assert left, "the killed attempt's variant is there"
+
+    # When the retry settles the record, ready or failed
+    retry = FakeProcessor(failures=[MediaRejected("not a PNG image")] if retry_fails else [])
+    outcome = world.pipeline().handle(event, Attempt(2, 3), retry).outcome
+
+    # Then nothing of the killed run is left
+    assert outcome == (Outcome.FAILED if retry_fails else Outcome.READY)
+    assert [k for k in world.store.keys(MEDIA) if f"/{killed_run}/" in k] == []
+    if retry_fails:
+        assert world.store.keys(MEDIA) == []
+
+
 def test_a_file_failed_after_it_was_pinned_keeps_its_original_and_can_be_reprocessed(world: World) -> None:
     # Given a replacement of ready media whose new bytes the processor rejects (after the pin)
     ready, _ = ready_record(world, b"good bytes---- " * 10)

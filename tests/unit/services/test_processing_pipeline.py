@@ -379,6 +379,53 @@ def test_what_a_killed_attempt_wrote_is_removed_by_the_retry_however_it_ends(
         assert world.store.keys(MEDIA) == []
 
 
+def test_a_step_failing_after_the_ready_write_keeps_neither_the_others_nor_the_message_back(
+    world: World,
+) -> None:
+    # Given ready media replaced by new bytes, and S3 failing to remove the old run's objects
+    record, _ = ready_record(world, b"first bytes " * 10)
+    old_run = record.run_id
+    fresh = upload(world, record, b"other bytes " * 10)
+    world.store.faults.fail("delete_prefix")
+    reconciled: list[str] = []
+    pipeline = world.pipeline()
+    pipeline.on_settled = lambda settled: reconciled.append(settled.media_id)
+
+    # When the replacement is processed
+    result = pipeline.handle(fresh, FIRST, FakeProcessor())
+
+    # Then it is ready and the message is done with (a retry would be a duplicate and redo
+    # nothing); the steps after the failed one still ran: the audit entry, the publication
+    assert result.outcome == Outcome.READY
+    assert [e.action for e in world.audit.entries(record.media_id)][-1] == AuditAction.PROCESSED
+    assert reconciled == [record.media_id]
+    # and the old run's objects are what is left over (logged; nothing sweeps them yet)
+    assert any(f"/{old_run}/" in k for k in world.store.keys(MEDIA))
+
+
+def test_a_retried_delivery_of_a_settled_version_reconciles_the_publication_again(world: World) -> None:
+    # Given a delivery that settled the record ready but whose publication step failed (or that
+    # died before it)
+    record = world.awaiting(size=120)
+    event = upload(world, record, b"p" * 120)
+    calls: list[str] = []
+
+    def reconcile(settled: MediaRecord) -> None:
+        calls.append(settled.status.value)
+        if len(calls) == 1:
+            raise RuntimeError("CloudFront unreachable")
+
+    pipeline = world.pipeline()
+    pipeline.on_settled = reconcile
+    assert pipeline.handle(event, FIRST, FakeProcessor()).outcome == Outcome.READY
+    # When SQS delivers the message again (a retry), Then it is a duplicate that reconciles again
+    assert pipeline.handle(event, Attempt(2, 3), FakeProcessor()).outcome == Outcome.DUPLICATE
+    assert calls == ["ready", "ready"]
+    # while a duplicate S3 event (first delivery of another message) does not
+    assert pipeline.handle(event, FIRST, FakeProcessor()).outcome == Outcome.DUPLICATE
+    assert calls == ["ready", "ready"]
+
+
 def test_a_file_failed_after_it_was_pinned_keeps_its_original_and_can_be_reprocessed(world: World) -> None:
     # Given a replacement of ready media whose new bytes the processor rejects (after the pin)
     ready, _ = ready_record(world, b"good bytes---- " * 10)

@@ -85,18 +85,40 @@ class ProcessingPipeline:
             detail_type, event_detail(record, settings.uploads_bucket, settings.media_bucket)
         )
 
-    def _settled(self, record: MediaRecord, action: AuditAction) -> None:
-        """After the record is settled: the audit entry, and the outbox relayed to the bus."""
+    def _settled(
+        self, record: MediaRecord, action: AuditAction, *before: tuple[str, Callable[[], object]]
+    ) -> None:
+        """After the settling write: `before` (the previous run's objects removed, the result
+        indexed), the audit entry, the outbox relayed to the bus, the publication reconciled.
+
+        Each step on its own: the record stands whatever fails here, and a retry of the message
+        would find it settled (a duplicate), so a step that fails is logged, not raised, and never
+        keeps the steps after it from running. The outbox is relayed again by its schedule, and a
+        retried delivery reconciles the publication again (`_after_redelivery`)."""
+        steps = [*before]
         if self.audit is not None:
+            audit = self.audit
             details = (
                 {"reason": record.failure_reason}
                 if record.status == Status.FAILED
                 else {"variants": sorted(record.variants)}
             )
-            self.audit.record(record.media_id, action, f"system:{record.kind.value}-processor", details)
-        self.relay.flush()
+            actor = f"system:{record.kind.value}-processor"
+            steps.append(("audit", lambda: audit.record(record.media_id, action, actor, details)))
+        steps.append(("relay the outbox", self.relay.flush))
         if self.on_settled is not None:
-            self.on_settled(record)
+            on_settled = self.on_settled
+            steps.append(("reconcile the publication", lambda: on_settled(record)))
+        _run_steps(steps, record.media_id)
+
+    def _after_redelivery(self, record: MediaRecord) -> None:
+        """A retried delivery of a version already settled: the delivery that settled it may have
+        died before the steps after its write. Redo the idempotent ones."""
+        steps: list[tuple[str, Callable[[], object]]] = [("relay the outbox", self.relay.flush)]
+        if self.on_settled is not None:
+            on_settled = self.on_settled
+            steps.append(("reconcile the publication", lambda: on_settled(record)))
+        _run_steps(steps, record.media_id)
 
     def handle(
         self,
@@ -126,6 +148,8 @@ class ProcessingPipeline:
             self.store.delete_keys(event.bucket, [key])
         claimed = self._claim(record, event.etag, attempt)
         if claimed is None:
+            if attempt.is_retry and record.status in (Status.READY, Status.FAILED):
+                self._after_redelivery(record)
             return Result(
                 Outcome.DUPLICATE, record.media_id, f"already {record.status.value} for this version"
             )
@@ -266,10 +290,12 @@ class ProcessingPipeline:
         except InvalidTransition:
             self._discard_run(claimed, writer)
             return Result(Outcome.SUPERSEDED, claimed.media_id, "record changed while processing")
-        self._remove_previous_run(before, ready)
-        if result.on_ready is not None:
-            result.on_ready()
-        self._settled(ready, AuditAction.PROCESSED)
+        self._settled(
+            ready,
+            AuditAction.PROCESSED,
+            ("remove the previous run", lambda: self._remove_previous_run(before, ready)),
+            ("index the result", result.on_ready or (lambda: None)),
+        )
         elapsed = round((time.monotonic() - (started if started is not None else time.monotonic())) * 1000)
         metrics = metrics_for(claimed.kind)
         metrics.ready(
@@ -419,9 +445,12 @@ class ProcessingPipeline:
             )
         except InvalidTransition:
             return Result(Outcome.SUPERSEDED, record.media_id, "record changed while processing")
-        self._remove_previous_run(before or record, failed)
         metrics_for(record.kind).failed()
-        self._settled(failed, AuditAction.FAILED)
+        self._settled(
+            failed,
+            AuditAction.FAILED,
+            ("remove the previous run", lambda: self._remove_previous_run(before or record, failed)),
+        )
         logger.info("media failed", media_id=record.media_id, reason=reason)
         return Result(Outcome.FAILED, record.media_id, reason)
 
@@ -441,3 +470,11 @@ class ProcessingPipeline:
         previous = before.original.stored_key
         if previous and previous != settled.original.stored_key:
             self.store.delete_keys(self.settings.uploads_bucket, [previous])
+
+
+def _run_steps(steps: list[tuple[str, Callable[[], object]]], media_id: str) -> None:
+    for name, step in steps:
+        try:
+            step()
+        except Exception:
+            logger.exception("a step after settling failed; the record stands", step=name, media_id=media_id)

@@ -15,7 +15,7 @@ from media_core.domain.guards import RecordGuard
 from media_core.domain.keys import media_prefix, originals_prefix, pinned_original_key
 from media_core.domain.models import MediaRecord, Moderation, Status
 from media_core.domain.transitions import Transition
-from media_core.processing.lifecycle import Outcome
+from media_core.processing.lifecycle import Outcome, ProcessingPipeline
 from media_core.processing.objects import Attempt, ObjectCreated
 from media_core.processing.work import WorkContext, WorkResult
 
@@ -59,6 +59,18 @@ def upload(world: World, record: MediaRecord, data: bytes) -> ObjectCreated:
     info = world.store.head(UPLOADS, record.original.key)
     assert info is not None
     return object_created(UPLOADS, record.original.key, info)
+
+
+def delivering_meanwhile(
+    pipeline: ProcessingPipeline, event: ObjectCreated
+) -> tuple[FakeProcessor, list[Outcome]]:
+    """A processor that, while it runs, has `event` delivered to `pipeline` (a first delivery);
+    the outcomes of those nested deliveries are collected."""
+    outcomes: list[Outcome] = []
+    processor = FakeProcessor(
+        during=lambda _: outcomes.append(pipeline.handle(event, FIRST, FakeProcessor()).outcome)
+    )
+    return processor, outcomes
 
 
 def ready_record(world: World, data: bytes, **fields: object) -> tuple[MediaRecord, ObjectCreated]:
@@ -132,10 +144,7 @@ def test_a_duplicate_delivery_while_processing_is_not_a_second_run(world: World)
     record = world.awaiting(size=300)
     event = upload(world, record, b"b" * 300)
     pipeline = world.pipeline()
-    outcomes: list[Outcome] = []
-    processor = FakeProcessor(
-        during=lambda _: outcomes.append(pipeline.handle(event, FIRST, FakeProcessor()).outcome)
-    )
+    processor, outcomes = delivering_meanwhile(pipeline, event)
 
     # When a duplicate of the message (not a retry) arrives meanwhile
     result = pipeline.handle(event, FIRST, processor)
@@ -227,10 +236,7 @@ def test_a_stale_event_arriving_while_the_newer_version_is_processed_does_not_ta
     stale = upload(world, record, b"version one " * 20)
     fresh = upload(world, record, b"version two " * 20)
     pipeline = world.pipeline()
-    nested: list[Outcome] = []
-    processor = FakeProcessor(
-        during=lambda _: nested.append(pipeline.handle(stale, FIRST, FakeProcessor()).outcome)
-    )
+    processor, nested = delivering_meanwhile(pipeline, stale)
 
     # When the first version's event arrives meanwhile
     result = pipeline.handle(fresh, FIRST, processor)

@@ -11,7 +11,10 @@ from typing import Any
 
 import pytest
 import requests
+from media_core.dal.clients import dynamodb_table
+from media_core.dal.dynamo.audit import AuditLog
 from media_core.dal.s3 import UNCLAIMED_TAGGING_XML
+from media_core.domain.audit import AuditAction, AuditNote
 from media_core.domain.errors import InvalidTransition
 from media_core.domain.models import Status
 from media_core.domain.transitions import Transition
@@ -278,11 +281,18 @@ class TestOwnershipAndStates:
         # awaiting_upload -> ready skips processing: refused before any write
         with pytest.raises(InvalidTransition, match="cannot move media from awaiting_upload to ready"):
             repository.transition(record, Transition(Status.READY))
-        # Two workers race to claim: the second, holding a stale copy, loses
-        claimed = repository.transition(record, Transition(Status.PROCESSING))
+
+        # Two workers race to claim, each writing its audit entry with the claim: the second,
+        # holding a stale copy, loses, and its entry is not written either (one transaction)
+        def claim(worker: str) -> Transition:
+            return Transition(Status.PROCESSING, audit=AuditNote(AuditAction.UPLOADED, worker, {}))
+
+        claimed = repository.transition(record, claim("worker-1"))
         assert claimed.version == record.version + 1
         with pytest.raises(InvalidTransition, match="no longer in state awaiting_upload"):
-            repository.transition(record, Transition(Status.PROCESSING))
+            repository.transition(record, claim("worker-2"))
+        trail = AuditLog(dynamodb_table(stack.tables["MediaTable"])).entries(record.media_id)
+        assert [(e.action, e.actor) for e in trail] == [(AuditAction.UPLOADED, "worker-1")]
         stored = repository.get(created["media_id"])
         assert stored is not None and stored.status == Status.PROCESSING and stored.version == claimed.version
         # deleted is final

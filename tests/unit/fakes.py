@@ -43,7 +43,7 @@ from datetime import datetime
 from typing import Any, BinaryIO
 from urllib.parse import parse_qs, quote, quote_plus, unquote, urlencode, urlsplit
 
-from media_core.domain.audit import AuditAction, AuditEntry
+from media_core.domain.audit import AuditAction, AuditEntry, AuditNote
 from media_core.domain.counters import Counters, CreateLimits, counter_delta, stored_bytes
 from media_core.domain.errors import Conflict, InvalidRequest, InvalidTransition, OverQuota, PrimaryChanged
 from media_core.domain.events import Announce, Announcement, DetailType, PendingEvent
@@ -165,8 +165,9 @@ class _Item:
 class FakeMediaRecords:
     """MediaRecords and RecordsByStatus in memory (see the module docstring)."""
 
-    def __init__(self, journal: Journal | None = None) -> None:
+    def __init__(self, journal: Journal | None = None, audit: FakeAuditTrail | None = None) -> None:
         self.items: dict[str, _Item] = {}
+        self.audit = audit  # where entries written with a change go (the repository's same table)
         self.stats: dict[str | None, dict[str, int]] = defaultdict(dict)
         self.faults = Faults()
         self.journal = journal or Journal()
@@ -292,6 +293,8 @@ class FakeMediaRecords:
         self._apply_counters(record.owner, counter_delta(record, updated))
         if change.announce is not None:  # in the same write, as the real outbox
             self.outbox.append(change.announce(item.record()))
+        if change.audit is not None and self.audit is not None:  # in the same write too
+            self.audit.written(record.media_id, change.audit)
         self.journal.add("records", "transition", f"{record.media_id} {change.to.value}")
         return item.record()
 
@@ -920,8 +923,12 @@ class FakeAuditTrail:
         self, media_id: str, action: AuditAction, actor: str, details: dict[str, Any] | None = None
     ) -> None:
         self.faults.check("record")
+        self.written(media_id, AuditNote(AuditAction(action), actor, details or {}))
+
+    def written(self, media_id: str, note: AuditNote) -> None:
+        """An entry stored (alone, or with a record's change: no fault of `record` applies)."""
         at = utc_now()
-        entry = AuditEntry(AuditAction(action), actor, at, _json(details or {}))
+        entry = AuditEntry(note.action, note.actor, at, _json(note.details))
         self.by_media[media_id].append((iso_timestamp(at), next(self._sequence), entry))
 
     def entries(self, media_id: str, limit: int = 1000) -> list[AuditEntry]:

@@ -56,10 +56,13 @@ if TYPE_CHECKING:
 
 
 @cache
-def media_repository(table_name: str) -> MediaRepository:
+def media_repository(table_name: str, audit_retention_days: int | None = None) -> MediaRepository:
+    """`audit_retention_days`: for the audit entries written with a change (the processors')."""
     from media_core.dal.dynamo.repository import MediaRepository
 
-    return MediaRepository(dynamodb_table(table_name))
+    if audit_retention_days is None:
+        return MediaRepository(dynamodb_table(table_name))
+    return MediaRepository(dynamodb_table(table_name), audit_retention_days)
 
 
 @cache
@@ -132,7 +135,7 @@ def processing_pipeline() -> ProcessingPipeline:
 
     settings = processor_settings()
     return ProcessingPipeline(
-        media_repository(settings.table_name),
+        media_repository(settings.table_name, settings.audit_retention_days),
         object_store(),
         settings,
         outbox_relay(),

@@ -65,7 +65,7 @@ class World:
     usage: FakeUsageMeter = field(default_factory=FakeUsageMeter)
 
     def __post_init__(self) -> None:
-        self.records = FakeMediaRecords(self.journal)
+        self.records = FakeMediaRecords(self.journal, self.audit)
         self.store = FakeObjectStorage(journal=self.journal)
         self.relay = OutboxRelay(FakeOutbox(self.records), self.events)
 

@@ -432,6 +432,30 @@ def test_a_retried_delivery_of_a_settled_version_reconciles_the_publication_agai
     assert calls == ["ready", "ready"]
 
 
+@pytest.mark.parametrize("rejected", [False, True], ids=["ready", "failed"])
+def test_the_audit_entries_are_written_with_the_claim_and_the_settling_write(
+    world: World, rejected: bool
+) -> None:
+    # Given an audit trail whose separate writes all fail (as a write after the change could)
+    world.audit.faults.fail("record", times=10)
+    record = world.awaiting(size=100)
+    event = upload(world, record, b"a" * 100)
+    processor = FakeProcessor(failures=[MediaRejected("not a PNG image")] if rejected else [])
+
+    # When the upload is processed
+    outcome = world.pipeline().handle(event, FIRST, processor).outcome
+
+    # Then the entries are there all the same: each went with its record write
+    assert outcome == (Outcome.FAILED if rejected else Outcome.READY)
+    entries = world.audit.entries(record.media_id)
+    settled = AuditAction.FAILED if rejected else AuditAction.PROCESSED
+    assert [e.action for e in entries] == [AuditAction.UPLOADED, settled]
+    assert entries[1].actor == "system:image-processor"
+    assert entries[1].details == (
+        {"reason": "not a PNG image"} if rejected else {"variants": ["large", "thumb"]}
+    )
+
+
 def test_a_file_failed_after_it_was_pinned_keeps_its_original_and_can_be_reprocessed(world: World) -> None:
     # Given a replacement of ready media whose new bytes the processor rejects (after the pin)
     ready, _ = ready_record(world, b"good bytes---- " * 10)

@@ -23,6 +23,16 @@ class AuditAction(StrEnum):
 
 
 @dataclass(frozen=True)
+class AuditNote:
+    """An entry still to be written: with a record's change, in the same transaction, so the
+    change is never without it."""
+
+    action: AuditAction
+    actor: str
+    details: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class AuditEntry:
     action: AuditAction
     actor: str

@@ -12,6 +12,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from media_core.domain.audit import AuditNote
 from media_core.domain.errors import InvalidTransition
 from media_core.domain.events import Announce
 from media_core.domain.guards import RecordGuard
@@ -26,6 +27,7 @@ class Transition:
     guard: RecordGuard | None = None  # further conditions on the stored record
     clear_expiry: bool = True  # the record stops expiring (an abandoned upload's TTL goes)
     announce: Announce | None = None  # the event written with the change (the outbox)
+    audit: AuditNote | None = None  # the audit entry written with the change
 
     def expected_of(self, record: MediaRecord) -> frozenset[Status]:
         return frozenset(self.expected) if self.expected is not None else frozenset({record.status})

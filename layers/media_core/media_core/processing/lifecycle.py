@@ -20,11 +20,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
 
-from media_core.domain.audit import AuditAction
+from media_core.domain.audit import AuditAction, AuditNote
 from media_core.domain.errors import InvalidTransition, MediaRejected, redact
 from media_core.domain.events import Announce, Announcement, DetailType, event_detail
 from media_core.domain.guards import RecordGuard
@@ -85,31 +86,27 @@ class ProcessingPipeline:
             detail_type, event_detail(record, settings.uploads_bucket, settings.media_bucket)
         )
 
-    def _settled(
-        self, record: MediaRecord, action: AuditAction, *before: tuple[str, Callable[[], object]]
-    ) -> None:
-        """After the settling write: `before` (the previous run's objects removed, the result
-        indexed), the audit entry, the outbox relayed to the bus, the publication reconciled.
+    def _settled(self, record: MediaRecord, *before: tuple[str, Callable[[], object]]) -> None:
+        """After the settling write (which wrote the audit entry with it): `before` (the previous
+        run's objects removed, the result indexed), the outbox relayed to the bus, the publication
+        reconciled.
 
         Each step on its own: the record stands whatever fails here, and a retry of the message
         would find it settled (a duplicate), so a step that fails is logged, not raised, and never
         keeps the steps after it from running. The outbox is relayed again by its schedule, and a
         retried delivery reconciles the publication again (`_after_redelivery`)."""
         steps = [*before]
-        if self.audit is not None:
-            audit = self.audit
-            details = (
-                {"reason": record.failure_reason}
-                if record.status == Status.FAILED
-                else {"variants": sorted(record.variants)}
-            )
-            actor = f"system:{record.kind.value}-processor"
-            steps.append(("audit", lambda: audit.record(record.media_id, action, actor, details)))
         steps.append(("relay the outbox", self.relay.flush))
         if self.on_settled is not None:
             on_settled = self.on_settled
             steps.append(("reconcile the publication", lambda: on_settled(record)))
         _run_steps(steps, record.media_id)
+
+    def _note(self, record: MediaRecord, action: AuditAction, details: dict[str, Any]) -> AuditNote | None:
+        """The processor's audit entry for a settling write (none without an audit trail)."""
+        if self.audit is None:
+            return None
+        return AuditNote(action, f"system:{record.kind.value}-processor", details)
 
     def _after_redelivery(self, record: MediaRecord) -> None:
         """A retried delivery of a version already settled: the delivery that settled it may have
@@ -285,6 +282,7 @@ class ProcessingPipeline:
                     },
                     guard=RecordGuard(run_id=claimed.run_id),
                     announce=self._announce(DetailType.READY),
+                    audit=self._note(claimed, AuditAction.PROCESSED, {"variants": sorted(result.variants)}),
                 ),
             )
         except InvalidTransition:
@@ -292,7 +290,6 @@ class ProcessingPipeline:
             return Result(Outcome.SUPERSEDED, claimed.media_id, "record changed while processing")
         self._settled(
             ready,
-            AuditAction.PROCESSED,
             ("remove the previous run", lambda: self._remove_previous_run(before, ready)),
             ("index the result", result.on_ready or (lambda: None)),
         )
@@ -390,6 +387,12 @@ class ProcessingPipeline:
             changes["moderation_reason"] = None
         else:
             return None
+        note = None
+        if self.audit is not None and record.status == Status.AWAITING_UPLOAD:
+            note = AuditNote(AuditAction.UPLOADED, record.owner, {"etag": etag})
+        elif self.audit is not None and replacement:
+            details = {"etag": etag, "previous_etag": record.original.etag, "moderation": "pending"}
+            note = AuditNote(AuditAction.REPLACED, record.owner, details)
         run_id = uuid.uuid4().hex[:12]
         original = record.original.model_copy(update={"etag": etag, "stored_key": None})
         try:
@@ -407,20 +410,11 @@ class ProcessingPipeline:
                         **changes,
                     },
                     guard=guard,
+                    audit=note,
                 ),
             )
         except InvalidTransition:
             return None
-        if self.audit is not None:
-            if record.status == Status.AWAITING_UPLOAD:
-                self.audit.record(record.media_id, AuditAction.UPLOADED, record.owner, {"etag": etag})
-            elif replacement:
-                self.audit.record(
-                    record.media_id,
-                    AuditAction.REPLACED,
-                    record.owner,
-                    {"etag": etag, "previous_etag": record.original.etag, "moderation": "pending"},
-                )
         return claimed
 
     def _fail(self, record: MediaRecord, reason: str, *, before: MediaRecord | None = None) -> Result:
@@ -441,6 +435,7 @@ class ProcessingPipeline:
                     },
                     guard=RecordGuard(run_id=record.run_id),
                     announce=self._announce(DetailType.FAILED),
+                    audit=self._note(record, AuditAction.FAILED, {"reason": reason}),
                 ),
             )
         except InvalidTransition:
@@ -448,7 +443,6 @@ class ProcessingPipeline:
         metrics_for(record.kind).failed()
         self._settled(
             failed,
-            AuditAction.FAILED,
             ("remove the previous run", lambda: self._remove_previous_run(before or record, failed)),
         )
         logger.info("media failed", media_id=record.media_id, reason=reason)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.conditions import ConditionBase, Key
 from botocore.exceptions import ClientError
 
+from media_core.dal.dynamo.audit import DEFAULT_RETENTION_DAYS, audit_item
 from media_core.dal.dynamo.convert import from_dynamo, serialize
 from media_core.dal.dynamo.expressions import Expression, filter_condition
 from media_core.dal.dynamo.keys import (
@@ -52,6 +53,7 @@ from media_core.dal.dynamo.keys import (
     status_sort_key,
 )
 from media_core.dal.dynamo.paging import checked_position
+from media_core.domain.audit import AuditNote
 from media_core.domain.counters import Counters, CreateLimits, counter_delta, stored_bytes
 from media_core.domain.errors import Conflict, InvalidTransition, OverQuota, PrimaryChanged
 from media_core.domain.events import Announce
@@ -80,10 +82,11 @@ class _AlreadyDone(Exception):
 
 
 class MediaRepository:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, audit_retention_days: int = DEFAULT_RETENTION_DAYS) -> None:
         self._table = table
         self._client = table.meta.client
         self._name = table.name
+        self._audit_retention_days = audit_retention_days
 
     # ------------------------------------------------------------------ transactions with counters
     def _stats_updates(
@@ -160,6 +163,13 @@ class MediaRepository:
             "detail": json.dumps(announcement.detail, separators=(",", ":"), default=str),
             "expires_at": int((now + OUTBOX_RETENTION).timestamp()),
         }
+        return [{"Put": {"TableName": self._name, "Item": serialize(item)}}]
+
+    def _audit_put(self, note: AuditNote | None, media_id: str) -> list[dict[str, Any]]:
+        """The audit entry the write makes, stored with it: the change is never without it."""
+        if note is None:
+            return []
+        item = audit_item(media_id, note, self._audit_retention_days)
         return [{"Put": {"TableName": self._name, "Item": serialize(item)}}]
 
     def _record_update(self, record: MediaRecord, expression: Expression) -> dict[str, Any]:
@@ -269,6 +279,7 @@ class MediaRepository:
             self._record_update(record, expression),
             *self._stats_updates(record.owner, counter_delta(record, updated)),
             *self._outbox_put(change.announce, announced),
+            *self._audit_put(change.audit, record.media_id),
         ]
         self._transact(items, lambda: change.lost(record))
         stored = self.get(record.media_id)

@@ -95,12 +95,15 @@ class ProcessingPipeline:
         would find it settled (a duplicate), so a step that fails is logged, not raised, and never
         keeps the steps after it from running. The outbox is relayed again by its schedule, and a
         retried delivery reconciles the publication again (`_after_redelivery`)."""
-        steps = [*before]
-        steps.append(("relay the outbox", self.relay.flush))
+        _run_steps([*before, *self._repeatable_steps(record)], record.media_id)
+
+    def _repeatable_steps(self, record: MediaRecord) -> list[tuple[str, Callable[[], object]]]:
+        """The steps after settling that may run again at any time with the same effect."""
+        steps: list[tuple[str, Callable[[], object]]] = [("relay the outbox", self.relay.flush)]
         if self.on_settled is not None:
             on_settled = self.on_settled
             steps.append(("reconcile the publication", lambda: on_settled(record)))
-        _run_steps(steps, record.media_id)
+        return steps
 
     def _note(self, record: MediaRecord, action: AuditAction, details: dict[str, Any]) -> AuditNote | None:
         """The processor's audit entry for a settling write (none without an audit trail)."""
@@ -110,12 +113,8 @@ class ProcessingPipeline:
 
     def _after_redelivery(self, record: MediaRecord) -> None:
         """A retried delivery of a version already settled: the delivery that settled it may have
-        died before the steps after its write. Redo the idempotent ones."""
-        steps: list[tuple[str, Callable[[], object]]] = [("relay the outbox", self.relay.flush)]
-        if self.on_settled is not None:
-            on_settled = self.on_settled
-            steps.append(("reconcile the publication", lambda: on_settled(record)))
-        _run_steps(steps, record.media_id)
+        died before the steps after its write. Redo the repeatable ones."""
+        _run_steps(self._repeatable_steps(record), record.media_id)
 
     def handle(
         self,

@@ -137,17 +137,12 @@ class UploadService:
         reserved = self._reserve_daily(caller, request.size)
         try:
             return self._create(caller, request, file_type, method)
-        except OverQuota:
-            self._release(caller, request.size, reserved)
-            self._check_quota(caller, request.size)  # the figures, as the room is used now
+        except BaseException as err:
+            if reserved and self.usage is not None:
+                self.usage.release(caller.sub, request.size)
+            if isinstance(err, OverQuota):
+                self._check_quota(caller, request.size)  # the figures, as the room is used now
             raise
-        except BaseException:
-            self._release(caller, request.size, reserved)
-            raise
-
-    def _release(self, caller: Caller, size: int, reserved: bool) -> None:
-        if reserved and self.usage is not None:
-            self.usage.release(caller.sub, size)
 
     def _create(
         self, caller: Caller, request: UploadRequest, file_type: FileType, method: UploadMethod | None

@@ -139,9 +139,10 @@ class MediaRepository:
                     raise
                 reasons = [r.get("Code") for r in err.response.get("CancellationReasons", [])]
                 if "ConditionalCheckFailed" in reasons:
+                    by_item = on_item_failed or {}
                     for index, reason in enumerate(reasons):
-                        if reason == "ConditionalCheckFailed" and index in (on_item_failed or {}):
-                            raise (on_item_failed or {})[index]() from err
+                        if reason == "ConditionalCheckFailed" and index in by_item:
+                            raise by_item[index]() from err
                     if on_other_failed is not None and reasons[0] != "ConditionalCheckFailed":
                         raise on_other_failed() from err
                     raise on_condition_failed() from err

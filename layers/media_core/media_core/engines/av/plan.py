@@ -105,9 +105,8 @@ def plan_hls(
     rate = frame_rate(video.fps, settings.max_fps)
     # Segments for the picture there is: a container longer than its video (the audio runs on)
     # would plan segments no frame fills.
-    duration = min(info.duration_s, video.duration_s or info.duration_s)
     return HlsPlan(
-        segments=plan_segments(duration, rate, segment_s, gop_s),
+        segments=plan_segments(info.picture_s, rate, segment_s, gop_s),
         renditions=choose_renditions(info, ladder),
         video_index=video.index,
         audio=audio_plan(info),

@@ -70,8 +70,7 @@ def extract_poster(
 ) -> Poster:
     """JPEG poster of the first video stream at `poster_time(duration)`, displayed orientation;
     the first frame when there is no frame at that time."""
-    video_s = info.video.duration_s if info.video is not None else None
-    at = poster_time(min(info.duration_s, video_s or info.duration_s))
+    at = poster_time(info.picture_s)
     jpeg = b""
     attempts = (at, 0.0) if at > 0 else (0.0,)
     for attempt_at in attempts:

@@ -71,6 +71,13 @@ class MediaInfo:
         return self.audio is not None
 
     @property
+    def picture_s(self) -> float:
+        """How long there is a picture: the video stream's own length where the file states it
+        (a container runs longer when the audio ends later), else the container's."""
+        video_s = self.video.duration_s if self.video is not None else None
+        return min(self.duration_s, video_s or self.duration_s)
+
+    @property
     def duration_text(self) -> str:
         return format_duration(self.duration_s)
 

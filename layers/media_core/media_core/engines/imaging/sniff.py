@@ -59,6 +59,11 @@ def looks_like_text(data: bytes) -> bool:
         if exc.start < len(head) - 4:
             return False
         text = head[: exc.start].decode("utf-8")
+    return _few_controls(text)
+
+
+def _few_controls(text: str) -> bool:
+    """At most 1 % control characters (tabs, line breaks and ESC do not count): text, not binary."""
     control = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v\x1b")
     return control <= len(text) // 100
 
@@ -69,8 +74,7 @@ def _utf16le_text(data: bytes) -> bool:
     text = head[: len(head) // 2 * 2].decode("utf-16-le", errors="replace")
     if not text or "\ufffd" in text[:-1]:
         return False
-    control = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\n\r\f\v\x1b")
-    return control <= len(text) // 100
+    return _few_controls(text)
 
 
 def _text_label(data: bytes) -> Sniffed:
